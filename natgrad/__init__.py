@@ -1,0 +1,39 @@
+"""natgrad: natural gradient descent from first principles.
+
+The package behind the book *Natural Gradient Descent, an executable book*. Modules follow
+the book's order: :mod:`~natgrad.descent` (chapter 1), :mod:`~natgrad.distributions` and
+:mod:`~natgrad.models` (chapters 2-3), :mod:`~natgrad.fisher` (chapter 4),
+:mod:`~natgrad.solvers` and :mod:`~natgrad.steps` (chapter 5 and 8), and
+:mod:`~natgrad.plotting` for the figures. Parameters are always one flat float64 vector.
+"""
+
+from natgrad import plotting
+from natgrad.descent import gradient_descent
+from natgrad.distributions import gaussian_fisher, kl_categorical, kl_gaussian, log_softmax, softmax
+from natgrad.fisher import fisher, fisher_vector_product
+from natgrad.models import Model, cross_entropy, mlp, model_kl, softmax_regression
+from natgrad.solvers import CGResult, conjugate_gradient
+from natgrad.steps import natural_direction, natural_step
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CGResult",
+    "Model",
+    "conjugate_gradient",
+    "cross_entropy",
+    "fisher",
+    "fisher_vector_product",
+    "gaussian_fisher",
+    "gradient_descent",
+    "kl_categorical",
+    "kl_gaussian",
+    "log_softmax",
+    "mlp",
+    "model_kl",
+    "natural_direction",
+    "natural_step",
+    "plotting",
+    "softmax",
+    "softmax_regression",
+]

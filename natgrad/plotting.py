@@ -1,0 +1,101 @@
+"""One look for every figure in the book: colours per method, contours and paths.
+
+Colours come from the Okabe-Ito palette, which stays distinguishable under the common
+forms of colour blindness. Each method keeps its colour in every chapter, and legends use
+the same names as the prose (:data:`METHOD_LABELS`).
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import numpy as np
+
+from natgrad._checks import one_of, positive_int
+
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+
+METHOD_COLORS = {
+    "gd": OKABE_ITO["blue"],
+    "sgd": OKABE_ITO["sky_blue"],
+    "natural": OKABE_ITO["vermillion"],
+    "adam": OKABE_ITO["bluish_green"],
+    "kfac": OKABE_ITO["reddish_purple"],
+    "diagonal": OKABE_ITO["orange"],
+    "reference": OKABE_ITO["black"],
+}
+
+METHOD_LABELS = {
+    "gd": "gradient descent",
+    "sgd": "SGD",
+    "natural": "natural gradient",
+    "adam": "Adam",
+    "kfac": "K-FAC",
+    "diagonal": "diagonal Fisher",
+    "reference": "reference",
+}
+
+
+def method_color(method: str) -> str:
+    """The book-wide colour of ``method`` (a key of :data:`METHOD_COLORS`)."""
+    return METHOD_COLORS[one_of(method, "method", tuple(METHOD_COLORS))]
+
+
+def use_book_style() -> None:
+    """Set matplotlib defaults shared by every chapter's figures."""
+    mpl.rcParams.update(
+        {
+            "figure.figsize": (6.4, 4.0),
+            "figure.dpi": 100,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.titlesize": "medium",
+            "legend.frameon": False,
+            "axes.prop_cycle": mpl.cycler(color=list(METHOD_COLORS.values())),
+        }
+    )
+
+
+def plot_loss_contours(ax, loss, xlim, ylim, n_grid: int = 121, levels: int = 12, **contour_kwargs):
+    """Contours of a two-parameter ``loss`` over the box ``xlim`` x ``ylim``.
+
+    ``loss`` takes a flat vector of length 2. Levels are spaced geometrically above the
+    minimum on the grid, so that both the valley floor and the walls show. Returns the
+    contour set.
+    """
+    n_grid = positive_int(n_grid, "n_grid")
+    levels = positive_int(levels, "levels")
+    xs = np.linspace(*xlim, n_grid)
+    ys = np.linspace(*ylim, n_grid)
+    values = np.array([[float(loss(np.array([x, y]))) for x in xs] for y in ys])
+    low, high = values.min(), values.max()
+    spacing = np.geomspace(1e-3, 1.0, levels) * (high - low) + low
+    contour_kwargs.setdefault("colors", "0.6")
+    contour_kwargs.setdefault("linewidths", 0.8)
+    return ax.contour(xs, ys, values, levels=spacing, **contour_kwargs)
+
+
+def plot_path(ax, path, method: str, label: str | None = None, **line_kwargs):
+    """Draw an optimisation path (an array of shape (T, 2)) in the colour of ``method``.
+
+    The start is a hollow circle; ``label`` defaults to the method's name in the prose.
+    Returns the line.
+    """
+    path = np.asarray(path, dtype=float)
+    if path.ndim != 2 or path.shape[1] != 2:
+        raise ValueError(f"path: expected an array of shape (T, 2), got {path.shape}")
+    color = method_color(method)
+    line_kwargs.setdefault("marker", "o")
+    line_kwargs.setdefault("markersize", 3)
+    line_kwargs.setdefault("linewidth", 1.2)
+    (line,) = ax.plot(path[:, 0], path[:, 1], color=color, label=label or METHOD_LABELS[method], **line_kwargs)
+    ax.plot(path[0, 0], path[0, 1], "o", markersize=8, markerfacecolor="none", markeredgecolor=color)
+    return line
