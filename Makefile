@@ -1,0 +1,61 @@
+# One entry point for readers, contributors and CI. Every target creates the virtual
+# environment first if it is missing or older than the pinned requirements.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Kernels come from this environment only, whatever else the machine has installed.
+export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
+export PYTHONHASHSEED := 0
+NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
+
+.PHONY: help install test unit notebooks build book execute lab bench clean
+
+help:
+	@echo "make book     set up .venv, build the HTML book into _build/html"
+	@echo "make test     set up .venv, run unit tests, strict nbval, hygiene checks and the -W build"
+	@echo "make lab      open the chapters in JupyterLab"
+	@echo "make execute  re-execute every chapter in a fresh kernel and save the outputs"
+	@echo "make bench    run the speed benchmarks (ratios against baselines measured in the same run)"
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+notebooks: $(STAMP)
+	$(BIN)/python -m pytest -p no:randomly --nbval --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg book
+
+build: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+# Unit tests, the notebook hygiene tests and strict nbval run as one pytest session,
+# so the closing line counts every test; then the book must build with no warning.
+test: $(STAMP)
+	$(BIN)/python -m pytest --nbval --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg tests book
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+book: build
+	@echo "The book is at $(CURDIR)/_build/html/index.html"
+
+execute: $(STAMP)
+	$(BIN)/python scripts/execute_notebooks.py $(NOTEBOOKS)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab book
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis

@@ -1,0 +1,53 @@
+"""Execute chapters in a fresh kernel and save them with their outputs (``make execute``).
+
+Each notebook is cleared, run top to bottom in a new ``python3`` kernel from the book's
+folder, and written back without volatile metadata (timings), so that re-running an
+unchanged chapter leaves git with nothing to commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+
+
+def execute(path: Path, timeout: int) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+            cell.metadata.pop("execution", None)
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    notebook.metadata.get("language_info", {}).pop("version", None)
+    nbformat.validate(notebook)
+    nbformat.write(notebook, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
+    args = parser.parse_args(argv)
+    for path in args.notebooks:
+        print(f"executing {path}", flush=True)
+        execute(path, args.timeout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
