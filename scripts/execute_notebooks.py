@@ -17,6 +17,17 @@ from nbclient import NotebookClient
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
+def coalesce_streams(cell) -> None:
+    """Join consecutive stdout (or stderr) chunks: how output is chunked varies run to run."""
+    merged = []
+    for output in cell.outputs:
+        if merged and output.output_type == "stream" and merged[-1].output_type == "stream" and merged[-1].name == output.name:
+            merged[-1].text += output.text
+        else:
+            merged.append(output)
+    cell.outputs = merged
+
+
 def execute(path: Path, timeout: int) -> None:
     notebook = nbformat.read(path, as_version=4)
     for cell in notebook.cells:
@@ -33,6 +44,9 @@ def execute(path: Path, timeout: int) -> None:
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            coalesce_streams(cell)
     notebook.metadata.get("language_info", {}).pop("version", None)
     nbformat.validate(notebook)
     nbformat.write(notebook, path)

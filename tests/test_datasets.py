@@ -1,0 +1,42 @@
+"""The synthetic fruit data set (chapter 2)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from natgrad.datasets import FRUIT_NAMES, fruit
+
+
+def test_shapes_labels_and_standardisation():
+    X, y = fruit(n_per_class=40, seed=3)
+    assert X.shape == (120, 2) and X.dtype == np.float64
+    assert np.array_equal(np.bincount(y), [40, 40, 40])
+    assert y.max() == len(FRUIT_NAMES) - 1
+    np.testing.assert_allclose(X.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(X.std(axis=0), 1.0, rtol=1e-12)
+
+
+def test_same_seed_same_data_other_seed_other_data():
+    X1, _ = fruit(seed=7)
+    X2, _ = fruit(seed=7)
+    X3, _ = fruit(seed=8)
+    assert np.array_equal(X1, X2)
+    assert not np.allclose(X1, X3)
+
+
+def test_bananas_are_the_elongated_fruit():
+    X, y = fruit(n_per_class=200, seed=0)
+    elongation = [X[y == k, 0].mean() for k in range(3)]
+    assert np.argmax(elongation) == FRUIT_NAMES.index("banana")
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True])
+def test_rejects_bad_sizes(bad):
+    with pytest.raises(ValueError, match="n_per_class"):
+        fruit(n_per_class=bad)
+
+
+def test_rejects_bad_seed():
+    with pytest.raises(ValueError, match="seed"):
+        fruit(seed="zero")
