@@ -3,11 +3,13 @@
 The package behind the book *Natural Gradient Descent, an executable book*. Modules follow
 the book's order: :mod:`~natgrad.descent` (chapter 1), :mod:`~natgrad.distributions` and
 :mod:`~natgrad.models` (chapters 2-3), :mod:`~natgrad.fisher` (chapter 4),
-:mod:`~natgrad.solvers` and :mod:`~natgrad.steps` (chapter 5 and 8), and
-:mod:`~natgrad.plotting` for the figures. Parameters are always one flat float64 vector.
+:mod:`~natgrad.linear_gaussian` (chapters 4-5), :mod:`~natgrad.solvers` and
+:mod:`~natgrad.steps` (chapters 5 and 8); :mod:`~natgrad.datasets` holds the small data
+sets, :mod:`~natgrad.exercises` the exercise checkers and :mod:`~natgrad.plotting` the look
+of the figures. Parameters are always one flat float64 vector.
 """
 
-from natgrad import plotting
+from natgrad import datasets, exercises, linear_gaussian, plotting
 from natgrad.descent import gradient_descent
 from natgrad.distributions import gaussian_fisher, kl_categorical, kl_gaussian, log_softmax, softmax
 from natgrad.fisher import fisher, fisher_vector_product
@@ -21,6 +23,8 @@ __all__ = [
     "CGResult",
     "Model",
     "conjugate_gradient",
+    "datasets",
+    "exercises",
     "cross_entropy",
     "fisher",
     "fisher_vector_product",
@@ -28,6 +32,7 @@ __all__ = [
     "gradient_descent",
     "kl_categorical",
     "kl_gaussian",
+    "linear_gaussian",
     "log_softmax",
     "mlp",
     "model_kl",

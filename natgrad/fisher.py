@@ -135,46 +135,6 @@ def fisher(model: Model, params, X, kind: str = "exact", y=None, n_samples: int 
     factors = output_factors(softmax(logits), kind, y=y, n_samples=n_samples, rng=rng)
     inputs, deltas = _layer_factors(model, params, X, factors)
     return _assemble(inputs, deltas, model.n_params)
-    out = onp.empty((n_params, n_params))
-    for (l, m), value in blocks.items():
-        rows, cols = slice(starts[l], starts[l + 1]), slice(starts[m], starts[m + 1])
-        # Writing through a 4-D view does the axis permutation and the placement in one copy.
-        out[rows, cols].reshape(value.shape)[...] = value
-        if l != m:
-            out[cols, rows] = out[rows, cols].T
-    return out
-
-
-def fisher(model: Model, params, X, kind: str = "exact", y=None, n_samples: int = 1, rng=None):
-    r"""The dense (P, P) Fisher matrix, a mean over the rows of ``X``.
-
-    .. math:: F = \frac1N \sum_n \mathbb{E}_{y}\!\left[\nabla_\theta \log p(y|x_n,\theta)\,
-              \nabla_\theta \log p(y|x_n,\theta)^\top\right]
-
-    * ``kind="exact"``: the expectation over :math:`y \sim p(\cdot|x_n,\theta)` in closed form;
-    * ``kind="monte_carlo"``: ``n_samples`` labels drawn per row from the model, using ``rng``
-      (a Generator or int seed; default seed 0);
-    * ``kind="empirical"``: the data's labels ``y`` (required). This is *not* the Fisher away
-      from the optimum.
-
-    Built layer by layer from back-propagated output factors, never from the full Jacobian.
-    Chapter 4.
-    """
-    _check_model(model)
-    one_of(kind, "kind", KINDS)
-    params = flat_vector(params, "params", model.n_params)
-    logits = model.logits(params, X)
-    n_rows = array_value(X, "X").shape[0]
-    if kind == "empirical":
-        if y is None:
-            raise ValueError("y: kind='empirical' needs the data's labels y")
-        y = check_labels(y, n_rows, model.n_classes)
-    if kind == "monte_carlo":
-        n_samples = positive_int(n_samples, "n_samples")
-        rng = generator(0 if rng is None else rng)
-    factors = output_factors(softmax(logits), kind, y=y, n_samples=n_samples, rng=rng)
-    inputs, deltas = _layer_factors(model, params, X, factors)
-    return _assemble(inputs, deltas, model.n_params)
 
 
 def fisher_vector_product(model: Model, params, X):

@@ -144,6 +144,8 @@ def _check_model(model) -> Model:
 def model_kl(model: Model, params_p, params_q, X):
     r"""Mean over the rows of ``X`` of :math:`\mathrm{KL}(p(\cdot|x, \theta_p) \,\|\, p(\cdot|x, \theta_q))`. Chapter 3."""
     _check_model(model)
+    params_p = flat_vector(params_p, "params_p", model.n_params)
+    params_q = flat_vector(params_q, "params_q", model.n_params)
     return np.mean(kl_categorical(model.logits(params_p, X), model.logits(params_q, X)))
 
 

@@ -1,0 +1,67 @@
+"""Plain helper functions shared by the test modules: seeded data, parameters and references."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def make_data(n_rows: int, n_features: int, n_classes: int, seed: int):
+    """Standard-normal inputs and uniformly random integer labels."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_rows, n_features))
+    y = rng.integers(0, n_classes, size=n_rows)
+    return X, y
+
+
+def random_params(model, seed: int, scale: float = 1.0):
+    """Generic (not init-structured) parameters: every entry, biases included, is random."""
+    return scale * np.random.default_rng(seed).normal(size=model.n_params)
+
+
+def central_difference(f, x, h: float = 1e-6):
+    """Central finite-difference gradient of a scalar function f at x."""
+    x = np.asarray(x, dtype=float)
+    g = np.zeros_like(x)
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+def probabilities(logits):
+    """Softmax with a max shift, written independently of natgrad."""
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def reference_logits(model, params, X):
+    """Hand-written forward pass from the documented layout (per layer W.ravel() then b).
+
+    Written with autograd.numpy so that it can be differentiated; the activation is
+    np.tanh or the textbook logistic 1 / (1 + exp(-z)).
+    """
+    import autograd.numpy as anp
+
+    def act(z):
+        return anp.tanh(z) if model.activation == "tanh" else 1.0 / (1.0 + anp.exp(-z))
+
+    h, start = X, 0
+    sizes = model.layer_sizes
+    for index, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        W = anp.reshape(params[start : start + n_in * n_out], (n_in, n_out))
+        start += n_in * n_out
+        b = params[start : start + n_out]
+        start += n_out
+        z = anp.dot(h, W) + b
+        h = z if index == len(sizes) - 2 else act(z)
+    assert start == np.size(params)
+    return h
+
+
+def reference_log_softmax(z):
+    """log softmax along the last axis, z - log sum exp z, written with autograd.numpy (moderate z only)."""
+    import autograd.numpy as anp
+
+    return z - anp.log(anp.sum(anp.exp(z), axis=-1, keepdims=True))

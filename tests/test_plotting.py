@@ -1,0 +1,133 @@
+"""Plotting helpers: the colour scheme and the two drawing functions (Agg backend).
+
+References: the published Okabe-Ito hex codes, matplotlib.colors.to_hex, and the data
+stored on the returned artists.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.colors as mcolors  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import natgrad as ng  # noqa: E402
+from natgrad import plotting  # noqa: E402
+
+# Okabe & Ito (2008), "Color Universal Design": the eight colours, written out independently.
+PUBLISHED_OKABE_ITO = {"#000000", "#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7"}
+
+
+@pytest.fixture
+def ax():
+    fig, ax = plt.subplots()
+    yield ax
+    plt.close(fig)
+
+
+def test_okabe_ito_palette_is_the_published_one():
+    """Reference: the eight published Okabe-Ito hex codes."""
+    assert {mcolors.to_hex(c) for c in plotting.OKABE_ITO.values()} == PUBLISHED_OKABE_ITO
+
+
+def test_every_method_colour_is_okabe_ito():
+    """Reference: the published Okabe-Ito set."""
+    for method, colour in plotting.METHOD_COLORS.items():
+        assert mcolors.to_hex(colour) in PUBLISHED_OKABE_ITO, method
+
+
+def test_method_colours_are_distinct():
+    """Reference: as many distinct hex codes as methods."""
+    hexes = [mcolors.to_hex(c) for c in plotting.METHOD_COLORS.values()]
+    assert len(set(hexes)) == len(hexes)
+
+
+def test_every_method_has_a_nonempty_label():
+    """Reference: METHOD_LABELS has the same keys as METHOD_COLORS."""
+    assert set(plotting.METHOD_LABELS) == set(plotting.METHOD_COLORS)
+    assert all(isinstance(v, str) and v.strip() for v in plotting.METHOD_LABELS.values())
+
+
+def test_method_color_returns_table_entry():
+    """Reference: METHOD_COLORS[method]."""
+    for method, colour in plotting.METHOD_COLORS.items():
+        assert plotting.method_color(method) == colour
+
+
+@pytest.mark.parametrize("bad", ["GD", "newton", "", "natural "])
+def test_method_color_rejects_unknown_names(bad):
+    """Reference: contract, ValueError naming 'method'."""
+    with pytest.raises(ValueError, match=r"\bmethod\b"):
+        plotting.method_color(bad)
+
+
+def test_ng_plotting_is_the_plotting_module():
+    """Reference: natgrad.plotting imported directly."""
+    assert ng.plotting is plotting
+
+
+def test_use_book_style_sets_colour_cycle():
+    """Reference: the axes colour cycle equals METHOD_COLORS values, in order."""
+    with matplotlib.rc_context():
+        plotting.use_book_style()
+        cycle = [mcolors.to_hex(c) for c in matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]]
+        assert cycle == [mcolors.to_hex(c) for c in plotting.METHOD_COLORS.values()]
+        assert matplotlib.rcParams["axes.spines.top"] is False
+
+
+def test_plot_path_draws_line_with_method_colour_and_label(ax):
+    """Reference: the path array and METHOD_COLORS / METHOD_LABELS entries."""
+    path = np.array([[0.0, 1.0], [0.5, 0.6], [0.9, 0.1]])
+    line = plotting.plot_path(ax, path, "natural")
+    np.testing.assert_array_equal(line.get_xdata(), path[:, 0])
+    np.testing.assert_array_equal(line.get_ydata(), path[:, 1])
+    assert mcolors.to_hex(line.get_color()) == mcolors.to_hex(plotting.METHOD_COLORS["natural"])
+    assert line.get_label() == plotting.METHOD_LABELS["natural"]
+    assert line in ax.get_lines()
+    ax.figure.canvas.draw()
+
+
+def test_plot_path_custom_label(ax):
+    """Reference: the label passed in."""
+    line = plotting.plot_path(ax, np.zeros((2, 2)), "gd", label="my run")
+    assert line.get_label() == "my run"
+
+
+def test_plot_path_rejects_wrong_shape(ax):
+    """Reference: contract, ValueError naming 'path'."""
+    with pytest.raises(ValueError, match=r"\bpath\b"):
+        plotting.plot_path(ax, np.zeros((4, 3)), "gd")
+
+
+def test_plot_path_rejects_unknown_method(ax):
+    """Reference: contract, ValueError naming 'method'."""
+    with pytest.raises(ValueError, match=r"\bmethod\b"):
+        plotting.plot_path(ax, np.zeros((4, 2)), "bogus")
+
+
+def test_plot_loss_contours_draws_onto_axes(ax):
+    """Reference: a quadratic loss; contour levels lie between its min and max on the grid."""
+    loss = lambda p: (p[0] - 0.2) ** 2 + 3 * (p[1] + 0.1) ** 2  # noqa: E731
+    cs = plotting.plot_loss_contours(ax, loss, (-1, 1), (-1, 1), n_grid=31, levels=6)
+    levels = np.asarray(cs.levels)
+    assert levels.size == 6
+    assert np.all(np.diff(levels) > 0)
+    xs = np.linspace(-1, 1, 31)
+    grid = np.array([[loss(np.array([x, y])) for x in xs] for y in xs])
+    assert grid.min() <= levels.min() and levels.max() <= grid.max() + 1e-12
+    assert cs.axes is ax
+    ax.figure.canvas.draw()
+
+
+def test_plot_path_over_contours_of_gradient_descent(ax):
+    """Reference: an end-to-end figure (contours + gradient-descent path) renders without error."""
+    A = np.diag([1.0, 10.0])
+    plotting.plot_loss_contours(ax, lambda p: 0.5 * p @ A @ p, (-2, 2), (-2, 2), n_grid=21)
+    path = ng.gradient_descent(lambda p: A @ p, np.array([1.5, 1.0]), 0.15, 10)
+    line = plotting.plot_path(ax, path, "gd")
+    assert line.get_xydata().shape == (11, 2)
+    ax.figure.canvas.draw()
