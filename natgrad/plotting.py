@@ -1,7 +1,7 @@
 """One look for every figure in the book: colours per method, contours and paths.
 
 Colours come from the Okabe-Ito palette, which stays distinguishable under the common
-forms of colour blindness. Each method keeps its colour in every chapter, and legends use
+forms of colour blindness, plus one grey. Each method keeps its colour in every chapter, and legends use
 the same names as the prose (:data:`METHOD_LABELS`).
 """
 
@@ -23,6 +23,11 @@ OKABE_ITO = {
     "reddish_purple": "#CC79A7",
 }
 
+# A mid grey for the empirical Fisher, the one method beyond the palette's seven colours:
+# greys differ from every Okabe-Ito colour in lightness, so they stay distinguishable too.
+# (Loss contours use a lighter grey, 0.6.)
+NEUTRAL_GREY = "#666666"
+
 METHOD_COLORS = {
     "gd": OKABE_ITO["blue"],
     "sgd": OKABE_ITO["sky_blue"],
@@ -30,6 +35,7 @@ METHOD_COLORS = {
     "adam": OKABE_ITO["bluish_green"],
     "kfac": OKABE_ITO["reddish_purple"],
     "diagonal": OKABE_ITO["orange"],
+    "empirical": NEUTRAL_GREY,
     "reference": OKABE_ITO["black"],
 }
 
@@ -40,6 +46,7 @@ METHOD_LABELS = {
     "adam": "Adam",
     "kfac": "K-FAC",
     "diagonal": "diagonal Fisher",
+    "empirical": "empirical Fisher",
     "reference": "reference",
 }
 
