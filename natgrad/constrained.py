@@ -1,0 +1,156 @@
+r"""The natural step as "least loss at a fixed KL", searched by brute force and iterated.
+
+Chapter 5 does literally what the seed post describes: on a two-parameter model, list the
+parameter vectors whose *true* KL divergence from the current model equals a budget
+:math:`\epsilon` (:func:`kl_circle`), and keep the one with the least loss
+(:func:`least_loss_on_kl_circle`). As :math:`\epsilon \to 0` the winner lines up with the
+natural direction :math:`-F^{-1} g` (measured with :func:`angle_degrees`).
+:func:`natural_gradient_descent` then repeats the natural step, with either a fixed
+learning rate or a KL budget per step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from natgrad._checks import array_value, flat_vector, nonnegative_finite, nonnegative_int, positive_finite, positive_int
+from natgrad.steps import natural_direction, natural_step
+
+_MAX_DOUBLINGS = 200
+_N_BISECTIONS = 80
+
+
+def _row_values(fn, points: np.ndarray, name: str) -> np.ndarray:
+    """``fn(points)`` as M floats, one per row of ``points`` (shape (M, 2))."""
+    values = np.asarray(fn(points), dtype=float)
+    if values.shape != (points.shape[0],):
+        raise ValueError(f"{name}: expected one value per row of an (M, 2) array, got shape {values.shape} for M = {points.shape[0]}")
+    return values
+
+
+def kl_circle(kl_fn, params, kl_budget: float, n_directions: int = 3600) -> np.ndarray:
+    r"""The points :math:`\theta + r_k u_k` at which the true KL from :math:`\theta` equals :math:`\epsilon`.
+
+    For ``n_directions`` equally spaced unit vectors :math:`u_k = (\cos\phi_k, \sin\phi_k)`,
+    :math:`\phi_k = 2\pi k / K`, the radius :math:`r_k > 0` solves
+    :math:`\mathrm{KL}(\theta, \theta + r_k u_k) = \epsilon` by bracketing (doubling) and
+    bisection to float64 accuracy. ``kl_fn`` maps an (M, 2) array of candidate parameters
+    to their M divergences from the current model; it may return ``inf`` for points
+    outside the model's domain (e.g. :math:`\sigma \le 0`). The KL must grow along each ray
+    and exceed the budget before the domain ends. Returns shape (n_directions, 2), row k
+    for angle :math:`\phi_k`. Chapter 5.
+    """
+    if not callable(kl_fn):
+        raise ValueError(f"kl_fn: expected a callable (M, 2) array -> M divergences, got {type(kl_fn).__name__}")
+    params = np.asarray(flat_vector(params, "params", 2), dtype=float)
+    positive_finite(kl_budget, "kl_budget")
+    n_directions = positive_int(n_directions, "n_directions")
+    if n_directions < 3:
+        raise ValueError(f"n_directions: expected at least 3 directions, got {n_directions}")
+    angles = 2.0 * np.pi * np.arange(n_directions) / n_directions
+    units = np.column_stack([np.cos(angles), np.sin(angles)])
+
+    def beyond_budget(radii):
+        with np.errstate(invalid="ignore", over="ignore"):
+            values = _row_values(kl_fn, params + radii[:, None] * units, "kl_fn")
+        # NaN and inf mark points outside the model's domain: past the budget by definition.
+        return ~(values < kl_budget)
+
+    low = np.zeros(n_directions)
+    high = np.full(n_directions, np.sqrt(kl_budget) * (1.0 + np.abs(params).max()))
+    for _ in range(_MAX_DOUBLINGS):
+        short = ~beyond_budget(high)
+        if not short.any():
+            break
+        low = np.where(short, high, low)
+        high = np.where(short, 2.0 * high, high)
+    else:
+        raise ValueError("kl_fn: the KL stays below kl_budget along some direction, however far out")
+    for _ in range(_N_BISECTIONS):
+        middle = 0.5 * (low + high)
+        past = beyond_budget(middle)
+        high = np.where(past, middle, high)
+        low = np.where(past, low, middle)
+    return params + (0.5 * (low + high))[:, None] * units
+
+
+def least_loss_on_kl_circle(loss_fn, kl_fn, params, kl_budget: float, n_directions: int = 3600) -> np.ndarray:
+    r"""The brute-force constrained step: :math:`\arg\min_k L(\theta + r_k u_k)` over :func:`kl_circle`.
+
+    Among ``n_directions`` parameter vectors whose true KL from ``params`` equals
+    ``kl_budget``, the one with the least loss. ``loss_fn`` and ``kl_fn`` map an (M, 2)
+    array of parameters to M values. The answer is exact up to the angular resolution
+    :math:`360^\circ / K`. For small budgets it points along :math:`-F^{-1} g`. Chapter 5.
+    """
+    if not callable(loss_fn):
+        raise ValueError(f"loss_fn: expected a callable (M, 2) array -> M losses, got {type(loss_fn).__name__}")
+    points = kl_circle(kl_fn, params, kl_budget, n_directions)
+    losses = _row_values(loss_fn, points, "loss_fn")
+    if not np.isfinite(losses).any():
+        raise ValueError("loss_fn: no finite loss on the KL circle")
+    return points[np.nanargmin(np.where(np.isfinite(losses), losses, np.nan))]
+
+
+def angle_degrees(u, v) -> float:
+    r"""The angle :math:`\arccos\big(u^\top v / (\|u\|\,\|v\|)\big)` between two nonzero vectors, in degrees.
+
+    Computed as :math:`2\arctan(\|\hat u - \hat v\| / \|\hat u + \hat v\|)` on the unit vectors,
+    which stays accurate for nearly parallel vectors where arccos loses half the digits. Chapter 5.
+    """
+    u = np.asarray(flat_vector(u, "u", np.size(u)), dtype=float)
+    v = np.asarray(flat_vector(v, "v", u.size), dtype=float)
+    norm_u, norm_v = np.linalg.norm(u), np.linalg.norm(v)
+    if norm_u == 0.0:
+        raise ValueError("u: expected a nonzero vector")
+    if norm_v == 0.0:
+        raise ValueError("v: expected a nonzero vector")
+    u_hat, v_hat = u / norm_u, v / norm_v
+    return float(np.degrees(2.0 * np.arctan2(np.linalg.norm(u_hat - v_hat), np.linalg.norm(u_hat + v_hat))))
+
+
+def natural_gradient_descent(
+    grad_fn,
+    fisher_fn,
+    params0,
+    n_steps: int,
+    learning_rate: float | None = None,
+    kl_budget: float | None = None,
+    damping: float = 0.0,
+) -> np.ndarray:
+    r"""Iterate natural-gradient steps from ``params0``; returns the path, shape (n_steps + 1, P).
+
+    Give exactly one of
+
+    * ``learning_rate`` :math:`\eta`: :math:`\theta_{t+1} = \theta_t - \eta\,(F_t + \lambda I)^{-1} g_t`
+      (on a model whose Fisher equals the loss Hessian, :math:`\eta = 1` is Newton's method);
+    * ``kl_budget`` :math:`\epsilon`: :math:`\theta_{t+1}` = :func:`natgrad.natural_step`, whose
+      quadratic KL model equals :math:`\epsilon` at every step.
+
+    ``grad_fn`` maps parameters to the loss gradient :math:`g`, ``fisher_fn`` to the dense
+    Fisher :math:`F` (or a callable :math:`v \mapsto F v`); :math:`\lambda` is ``damping``.
+    Errors raised by them (e.g. for parameters outside the model's domain) propagate.
+    Chapter 5.
+    """
+    for fn, name in ((grad_fn, "grad_fn"), (fisher_fn, "fisher_fn")):
+        if not callable(fn):
+            raise ValueError(f"{name}: expected a callable of the parameters, got {type(fn).__name__}")
+    if (learning_rate is None) == (kl_budget is None):
+        raise ValueError("learning_rate, kl_budget: give exactly one of them")
+    if learning_rate is not None:
+        positive_finite(learning_rate, "learning_rate")
+    else:
+        positive_finite(kl_budget, "kl_budget")
+    nonnegative_finite(damping, "damping")
+    n_steps = nonnegative_int(n_steps, "n_steps")
+    params0 = np.asarray(flat_vector(params0, "params0", np.size(array_value(params0, "params0"))), dtype=float)
+    path = np.empty((n_steps + 1, params0.size))
+    path[0] = params0
+    for step in range(n_steps):
+        params = path[step]
+        grad = np.asarray(grad_fn(params), dtype=float)
+        fisher = fisher_fn(params)
+        if learning_rate is not None:
+            path[step + 1] = params - learning_rate * natural_direction(grad, fisher, damping)
+        else:
+            path[step + 1] = natural_step(params, grad, fisher, kl_budget, damping)
+    return path
