@@ -60,27 +60,34 @@ def _layer_factors(model: Model, params, X, factors):
     return [np.concatenate([a, ones], axis=1) for a in inputs], deltas
 
 
+def _pair_index(n: int) -> tuple[onp.ndarray, onp.ndarray, onp.ndarray]:
+    """Upper-triangle pairs (i <= k) of ``range(n)`` and the symmetric map (i, k) -> pair number."""
+    upper_i, upper_k = onp.triu_indices(n)
+    index = onp.zeros((n, n), dtype=int)
+    index[upper_i, upper_k] = index[upper_k, upper_i] = onp.arange(upper_i.size)
+    return upper_i, upper_k, index
+
+
 def _kron_block(a_l, d_l, a_m, d_m):
     r"""The Fisher block between two layers, :math:`\frac1N\sum_n (a_l a_m^\top) \otimes (\sum_k \delta_{lk}\delta_{mk}^\top)`.
 
     Returned with axes (input_l, output_l, input_m, output_m). Summing over k before the
     outer product over inputs makes the cost :math:`O(N P_l P_m)` instead of the
     :math:`O(N K P_l P_m)` of stacking per-class Jacobians. On the diagonal (``a_l is a_m``)
-    only the pairs i <= k of input indices are computed, halving the work.
+    both outer products are symmetric, so only pairs i <= k of inputs and j <= l of
+    outputs are computed (a quarter of the work) and a gather lays out the full block.
     """
     n_rows, n_in_l = a_l.shape
     n_in_m = a_m.shape[1]
     n_out_l, n_out_m = d_l.shape[2], d_m.shape[2]
-    outer_out = np.matmul(np.swapaxes(d_l, 1, 2), d_m).reshape(n_rows, n_out_l * n_out_m)
+    outer_out = np.matmul(np.swapaxes(d_l, 1, 2), d_m)
     if a_l is a_m:
-        upper_i, upper_k = onp.triu_indices(n_in_l)
-        outer_in = a_l[:, upper_i] * a_l[:, upper_k]
-        pair_index = onp.zeros((n_in_l, n_in_l), dtype=int)
-        pair_index[upper_i, upper_k] = pair_index[upper_k, upper_i] = onp.arange(upper_i.size)
-        block = (np.dot(outer_in.T, outer_out) / n_rows)[pair_index]
-    else:
-        outer_in = (a_l[:, :, None] * a_m[:, None, :]).reshape(n_rows, n_in_l * n_in_m)
-        block = np.dot(outer_in.T, outer_out) / n_rows
+        in_i, in_k, in_pairs = _pair_index(n_in_l)
+        out_j, out_l, out_pairs = _pair_index(n_out_l)
+        reduced = np.dot((a_l[:, in_i] * a_l[:, in_k]).T, outer_out[:, out_j, out_l]) / n_rows
+        return reduced[in_pairs[:, None, :, None], out_pairs[None, :, None, :]]
+    outer_in = (a_l[:, :, None] * a_m[:, None, :]).reshape(n_rows, n_in_l * n_in_m)
+    block = np.dot(outer_in.T, outer_out.reshape(n_rows, n_out_l * n_out_m)) / n_rows
     return np.transpose(np.reshape(block, (n_in_l, n_in_m, n_out_l, n_out_m)), (0, 2, 1, 3))
 
 
