@@ -65,7 +65,7 @@ def natural_step(params, grad, fisher, kl_budget: float, damping: float = 0.0):
 
     so that :math:`\tfrac12 (\alpha d)^\top (F + \lambda I)(\alpha d) = \epsilon`. When the
     solve is exact, :math:`d^\top (F+\lambda I) d = g^\top d`. The true KL of the step
-    matches :math:`\epsilon` only to second order: chapter 3 measures the gap, chapter 8
+    matches :math:`\epsilon` only to second order: chapter 5 measures the gap, chapter 8
     repairs large ones with a line search. A zero gradient returns ``params`` unchanged.
     Chapter 5.
     """
