@@ -41,12 +41,13 @@ notebooks: $(STAMP)
 build: $(STAMP)
 	$(DETERMINISTIC) $(BIN)/jupyter-book build . -W -n --keep-going
 
-# Unit tests, the notebook hygiene tests and strict nbval run as one pytest session,
-# so the closing line counts every test; then the book must build with no warning.
+# The book must build with no warning first (the site and browser checks read _build/html);
+# then unit tests, notebook hygiene, site checks and strict nbval run as one pytest session,
+# so its closing line counts every test.
 test: $(STAMP)
+	$(DETERMINISTIC) $(BIN)/jupyter-book build . -W -n --keep-going
 	$(DETERMINISTIC) $(BIN)/python -m pytest --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg tests book
-	$(DETERMINISTIC) $(BIN)/jupyter-book build . -W -n --keep-going
 
 book: build
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
@@ -61,4 +62,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf _build .pytest_cache .hypothesis
+	rm -rf _build .pytest_cache .hypothesis build *.egg-info
