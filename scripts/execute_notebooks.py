@@ -1,8 +1,9 @@
 """Execute chapters in a fresh kernel and save them with their outputs (``make execute``).
 
-Each notebook is cleared, run top to bottom in a new ``python3`` kernel from the book's
-folder, and written back without volatile metadata (timings), so that re-running an
-unchanged chapter leaves git with nothing to commit.
+Each notebook first gets (or refreshes) its Colab install cell, derived from the repository
+named in ``_config.yml``. It is then cleared, run top to bottom in a new ``python3`` kernel
+from the book's folder, and written back without volatile metadata (timings), so that
+re-running an unchanged chapter leaves git with nothing to commit.
 """
 
 from __future__ import annotations
@@ -12,9 +13,36 @@ import sys
 from pathlib import Path
 
 import nbformat
+import yaml
 from nbclient import NotebookClient
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+ROOT = Path(__file__).resolve().parents[1]
+COLAB_TAG = "colab-install"
+
+
+def colab_cell_source(config_path: Path = ROOT / "_config.yml") -> str:
+    """The first cell of every chapter: installs natgrad on Colab, does nothing elsewhere."""
+    repository = yaml.safe_load(config_path.read_text(encoding="utf-8"))["repository"]
+    url, branch = repository["url"].rstrip("/"), repository.get("branch", "main")
+    return (
+        "# On Colab, install natgrad from the book's repository first; elsewhere this does nothing.\n"
+        "import sys\n"
+        "\n"
+        'if "google.colab" in sys.modules:\n'
+        f'    %pip install --quiet "natgrad @ git+{url}@{branch}"'
+    )
+
+
+def ensure_colab_cell(notebook) -> None:
+    """Insert the Colab install cell at the top, or bring an existing one up to date."""
+    source = colab_cell_source()
+    first = notebook.cells[0] if notebook.cells else None
+    if first is not None and COLAB_TAG in first.metadata.get("tags", []):
+        first.source = source
+        return
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["hide-input", COLAB_TAG]})
+    notebook.cells.insert(0, cell)
 
 
 def coalesce_streams(cell) -> None:
@@ -30,6 +58,7 @@ def coalesce_streams(cell) -> None:
 
 def execute(path: Path, timeout: int) -> None:
     notebook = nbformat.read(path, as_version=4)
+    ensure_colab_cell(notebook)
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = []

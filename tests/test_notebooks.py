@@ -6,6 +6,7 @@ never executed; these checks close that gap and hold every chapter to the book's
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -111,3 +112,21 @@ def test_cross_references_resolve_within_the_chapter(path):
         assert ref in names, f"{{numref}} to unknown figure {ref}"
     for name in names - {None}:
         assert name in text, f"figure {name} is never referred to from the prose"
+
+
+def _colab_cell_source() -> str:
+    spec = importlib.util.spec_from_file_location("execute_notebooks", ROOT / "scripts" / "execute_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.colab_cell_source()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_first_cell_installs_natgrad_on_colab_from_the_configured_repository(path):
+    first = load(path)["cells"][0]
+    assert first["cell_type"] == "code"
+    assert {"hide-input", "colab-install"} <= set(first["metadata"].get("tags", []))
+    assert "".join(first["source"]) == _colab_cell_source(), "run `make execute` to refresh the Colab cell"
+    assert first["outputs"] == [], "the Colab cell does nothing outside Colab"
+    repository = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]["url"]
+    assert f"git+{repository}@" in "".join(first["source"])
