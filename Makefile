@@ -39,13 +39,13 @@ notebooks: $(STAMP)
 		--nbval-sanitize-with tests/nbval_sanitize.cfg book
 
 build: $(STAMP)
-	$(DETERMINISTIC) $(BIN)/jupyter-book build . -W -n --keep-going
+	$(DETERMINISTIC) $(BIN)/jupyter-book build . --all -W -n --keep-going
 
 # The book must build with no warning first (the site and browser checks read _build/html);
 # then unit tests, notebook hygiene, site checks and strict nbval run as one pytest session,
 # so its closing line counts every test.
 test: $(STAMP)
-	$(DETERMINISTIC) $(BIN)/jupyter-book build . -W -n --keep-going
+	$(DETERMINISTIC) $(BIN)/jupyter-book build . --all -W -n --keep-going
 	$(DETERMINISTIC) $(BIN)/python -m pytest --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg tests book
 
