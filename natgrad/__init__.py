@@ -4,12 +4,13 @@ The package behind the book *Natural Gradient Descent, an executable book*. Modu
 the book's order: :mod:`~natgrad.descent` (chapter 1), :mod:`~natgrad.distributions` and
 :mod:`~natgrad.models` (chapters 2-3), :mod:`~natgrad.fisher` (chapter 4),
 :mod:`~natgrad.linear_gaussian` (chapters 4-5), :mod:`~natgrad.solvers` and
-:mod:`~natgrad.steps` (chapters 5 and 8); :mod:`~natgrad.datasets` holds the small data
+:mod:`~natgrad.steps` (chapters 5 and 8), :mod:`~natgrad.constrained` (chapter 5),
+:mod:`~natgrad.reparametrize` (chapter 6), :mod:`~natgrad.minibatch` (chapter 7); :mod:`~natgrad.datasets` holds the small data
 sets, :mod:`~natgrad.exercises` the exercise checkers and :mod:`~natgrad.plotting` the look
 of the figures. Parameters are always one flat float64 vector.
 """
 
-from natgrad import datasets, exercises, linear_gaussian, plotting
+from natgrad import constrained, datasets, exercises, geometry, linear_gaussian, minibatch, plotting, reparametrize
 from natgrad.descent import gradient_descent
 from natgrad.distributions import gaussian_fisher, kl_categorical, kl_gaussian, log_softmax, softmax
 from natgrad.fisher import fisher, fisher_vector_product
@@ -23,22 +24,26 @@ __all__ = [
     "CGResult",
     "Model",
     "conjugate_gradient",
+    "constrained",
     "datasets",
     "exercises",
     "cross_entropy",
     "fisher",
     "fisher_vector_product",
     "gaussian_fisher",
+    "geometry",
     "gradient_descent",
     "kl_categorical",
     "kl_gaussian",
     "linear_gaussian",
     "log_softmax",
+    "minibatch",
     "mlp",
     "model_kl",
     "natural_direction",
     "natural_step",
     "plotting",
+    "reparametrize",
     "softmax",
     "softmax_regression",
 ]
