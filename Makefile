@@ -54,6 +54,7 @@ book: build
 
 execute: $(STAMP)
 	$(DETERMINISTIC) $(BIN)/python scripts/execute_notebooks.py $(NOTEBOOKS)
+	$(BIN)/python scripts/exercise_index.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab book

@@ -130,3 +130,14 @@ def test_first_cell_installs_natgrad_on_colab_from_the_configured_repository(pat
     assert first["outputs"] == [], "the Colab cell does nothing outside Colab"
     repository = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]["url"]
     assert f"git+{repository}@" in "".join(first["source"])
+
+
+def test_exercise_index_lists_every_exercise_and_is_up_to_date():
+    spec = importlib.util.spec_from_file_location("exercise_index", ROOT / "scripts" / "exercise_index.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    committed = module.PAGE.read_text(encoding="utf-8")
+    assert committed == module.render(), "run `make execute` (or scripts/exercise_index.py) to refresh the index"
+    for path in NOTEBOOKS:
+        for label in re.findall(r"\{exercise-start\}[^\n]*\n:label: (\S+)", markdown(load(path))):
+            assert f"{{ref}}`{label}`" in committed, f"{label} is missing from the exercise index"
