@@ -51,6 +51,11 @@ METHOD_LABELS = {
 }
 
 
+# The fruit classes of chapter 2 onwards (apple, banana, orange): colour and marker per class.
+CLASS_COLORS = (OKABE_ITO["bluish_green"], OKABE_ITO["yellow"], OKABE_ITO["orange"])
+CLASS_MARKERS = ("o", "^", "s")
+
+
 def method_color(method: str) -> str:
     """The book-wide colour of ``method`` (a key of :data:`METHOD_COLORS`)."""
     return METHOD_COLORS[one_of(method, "method", tuple(METHOD_COLORS))]
@@ -106,3 +111,32 @@ def plot_path(ax, path, method: str, label: str | None = None, **line_kwargs):
     (line,) = ax.plot(path[:, 0], path[:, 1], color=color, label=label or METHOD_LABELS[method], **line_kwargs)
     ax.plot(path[0, 0], path[0, 1], "o", markersize=8, markerfacecolor="none", markeredgecolor=color)
     return line
+
+
+def plot_classes(ax, X, y, names, **scatter_kwargs):
+    """Scatter two-feature inputs ``X`` with one colour and marker per class label in ``y``.
+
+    Class ``k`` is drawn in ``CLASS_COLORS[k]`` with marker ``CLASS_MARKERS[k]`` and labelled
+    ``names[k]``, with thin black edges so the pale yellow stays visible. Extra keyword
+    arguments go to ``ax.scatter`` (``s`` may be an array with one size per row). Returns
+    the scatter collections, one per class.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X: expected an array of shape (N, 2), got {X.shape}")
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"y: expected {X.shape[0]} labels, got shape {y.shape}")
+    if len(names) > len(CLASS_COLORS) or (y.size and (y.min() < 0 or y.max() >= len(names))):
+        raise ValueError(f"names: expected one name per class label (at most {len(CLASS_COLORS)} classes)")
+    sizes = scatter_kwargs.pop("s", None)
+    scatter_kwargs.setdefault("edgecolors", "black")
+    scatter_kwargs.setdefault("linewidths", 0.5)
+    collections = []
+    for label, name in enumerate(names):
+        rows = y == label
+        size = sizes[rows] if isinstance(sizes, np.ndarray) else sizes
+        collections.append(
+            ax.scatter(X[rows, 0], X[rows, 1], s=size, color=CLASS_COLORS[label], marker=CLASS_MARKERS[label], label=name, **scatter_kwargs)
+        )
+    return collections

@@ -131,3 +131,40 @@ def test_plot_path_over_contours_of_gradient_descent(ax):
     line = plotting.plot_path(ax, path, "gd")
     assert line.get_xydata().shape == (11, 2)
     ax.figure.canvas.draw()
+
+
+def test_plot_classes_draws_one_collection_per_class_with_its_colour_and_marker():
+    """Reference: the colours and marker paths matplotlib records on each collection."""
+    import matplotlib.pyplot as plt
+    from matplotlib.markers import MarkerStyle
+
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.5], [3.0, 1.5]])
+    y = np.array([0, 1, 2, 1])
+    fig, ax = plt.subplots()
+    collections = plotting.plot_classes(ax, X, y, ["apple", "banana", "orange"], s=np.array([1.0, 2.0, 3.0, 4.0]))
+    assert [c.get_label() for c in collections] == ["apple", "banana", "orange"]
+    for label, collection in enumerate(collections):
+        assert mcolors.to_hex(collection.get_facecolor()[0]) == mcolors.to_hex(plotting.CLASS_COLORS[label])
+        np.testing.assert_allclose(collection.get_offsets(), X[y == label])
+        style = MarkerStyle(plotting.CLASS_MARKERS[label])
+        marker_path = style.get_path().transformed(style.get_transform())
+        np.testing.assert_allclose(collection.get_paths()[0].vertices, marker_path.vertices)
+    np.testing.assert_allclose(collections[1].get_sizes(), [2.0, 4.0])
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    "X, y, names, argument",
+    [
+        (np.zeros((3, 3)), np.zeros(3, dtype=int), ["a"], "X"),
+        (np.zeros((3, 2)), np.zeros(2, dtype=int), ["a"], "y"),
+        (np.zeros((3, 2)), np.array([0, 1, 1]), ["a"], "names"),
+    ],
+)
+def test_plot_classes_rejects_bad_input(X, y, names, argument):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match=argument):
+        plotting.plot_classes(ax, X, y, names)
+    plt.close(fig)
