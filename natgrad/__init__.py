@@ -5,12 +5,27 @@ the book's order: :mod:`~natgrad.descent` (chapter 1), :mod:`~natgrad.distributi
 :mod:`~natgrad.models` (chapters 2-3), :mod:`~natgrad.fisher` (chapter 4),
 :mod:`~natgrad.linear_gaussian` (chapters 4-5), :mod:`~natgrad.solvers` and
 :mod:`~natgrad.steps` (chapters 5 and 8), :mod:`~natgrad.constrained` (chapter 5),
-:mod:`~natgrad.reparametrize` (chapter 6), :mod:`~natgrad.minibatch` (chapter 7); :mod:`~natgrad.datasets` holds the small data
+:mod:`~natgrad.reparametrize` (chapter 6), :mod:`~natgrad.minibatch` (chapter 7),
+:mod:`~natgrad.curvature`, :mod:`~natgrad.linesearch` and :mod:`~natgrad.optimizers`
+(chapter 8), :mod:`~natgrad.family` (chapter 9); :mod:`~natgrad.datasets` holds the small data
 sets, :mod:`~natgrad.exercises` the exercise checkers and :mod:`~natgrad.plotting` the look
 of the figures. Parameters are always one flat float64 vector.
 """
 
-from natgrad import constrained, datasets, exercises, geometry, linear_gaussian, minibatch, plotting, reparametrize
+from natgrad import (
+    constrained,
+    curvature,
+    datasets,
+    exercises,
+    family,
+    geometry,
+    linear_gaussian,
+    linesearch,
+    minibatch,
+    optimizers,
+    plotting,
+    reparametrize,
+)
 from natgrad.descent import gradient_descent
 from natgrad.distributions import gaussian_fisher, kl_categorical, kl_gaussian, log_softmax, softmax
 from natgrad.fisher import fisher, fisher_vector_product
@@ -25,8 +40,10 @@ __all__ = [
     "Model",
     "conjugate_gradient",
     "constrained",
+    "curvature",
     "datasets",
     "exercises",
+    "family",
     "cross_entropy",
     "fisher",
     "fisher_vector_product",
@@ -36,12 +53,14 @@ __all__ = [
     "kl_categorical",
     "kl_gaussian",
     "linear_gaussian",
+    "linesearch",
     "log_softmax",
     "minibatch",
     "mlp",
     "model_kl",
     "natural_direction",
     "natural_step",
+    "optimizers",
     "plotting",
     "reparametrize",
     "softmax",
