@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -42,3 +44,28 @@ def forgiving(check):
             return verdict(False, "", f"Your answer could not be checked ({type(exc).__name__}: {exc}).")
 
     return wrapper
+
+
+def call_on_copies(fn, arrays, *extra):
+    """Call ``fn(*copies of arrays, *extra)``; return ``(answer, hint)``.
+
+    ``hint`` is None, or says what went wrong before the answer can be compared: the
+    function edited its inputs in place, or returned nothing.
+    """
+    copies = tuple(np.array(array, copy=True) for array in arrays)
+    answer = fn(*copies, *extra)
+    if any(not np.array_equal(copy, array) for copy, array in zip(copies, arrays)):
+        return None, "Your function changed its inputs in place. Build a new array for the result instead."
+    if answer is None:
+        return None, "Your function returned None: did you forget the return statement?"
+    return answer, None
+
+
+def vector_answer(answer, shape: tuple[int, ...], what: str = "the new parameters"):
+    """``(answer as a float array, None)``, or ``(None, hint)`` if it has the wrong shape or is not finite."""
+    answer = np.asarray(answer, dtype=float)
+    if answer.shape != shape:
+        return None, f"Expected a flat vector of shape {shape} ({what}), got shape {answer.shape}."
+    if not np.all(np.isfinite(answer)):
+        return None, "Your function returned NaN or inf values."
+    return answer, None

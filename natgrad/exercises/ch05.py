@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from natgrad.exercises._verdict import Verdict, forgiving, verdict
+from natgrad.exercises._verdict import Verdict, call_on_copies, forgiving, vector_answer, verdict
 from natgrad.steps import natural_step
 
 _RTOL = 1e-6
@@ -82,17 +82,11 @@ def check_natural_step(step_fn) -> Verdict:
     if not callable(step_fn):
         return verdict(False, "", "Pass your function itself, e.g. check_natural_step(my_natural_step), without calling it.")
     for params, grad, fisher, budget in _cases():
-        inputs = (params.copy(), grad.copy(), fisher.copy())
-        answer = step_fn(*inputs, budget)
-        if any(not np.array_equal(a, b) for a, b in zip(inputs, (params, grad, fisher))):
-            return verdict(False, "", "Your function changed its inputs in place. Build a new array for the result instead.")
-        if answer is None:
-            return verdict(False, "", "Your function returned None: did you forget the return statement?")
-        answer = np.asarray(answer, dtype=float)
-        if answer.shape != params.shape:
-            return verdict(False, "", f"Expected a flat vector of shape {params.shape} (the new parameters), got shape {answer.shape}.")
-        if not np.all(np.isfinite(answer)):
-            return verdict(False, "", "Your function returned NaN or inf values.")
+        answer, hint = call_on_copies(step_fn, (params, grad, fisher), budget)
+        if hint is None:
+            answer, hint = vector_answer(answer, params.shape)
+        if hint is not None:
+            return verdict(False, "", hint)
         expected = natural_step(params, grad, fisher, budget)
         if not np.allclose(answer, expected, rtol=_RTOL, atol=_RTOL * np.abs(expected).max()):
             return verdict(False, "", _diagnose(answer, params, grad, fisher, budget))

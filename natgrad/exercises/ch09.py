@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from natgrad.exercises._verdict import Verdict, forgiving, verdict
+from natgrad.exercises._verdict import Verdict, call_on_copies, forgiving, vector_answer, verdict
 from natgrad.family import irls_step
 
 _RTOL = 1e-6
@@ -88,17 +88,11 @@ def check_irls_step(step_fn) -> Verdict:
     if not callable(step_fn):
         return verdict(False, "", "Pass your function itself, e.g. check_irls_step(my_irls_step), without calling it.")
     for params, X, y in _cases():
-        inputs = (params.copy(), X.copy(), y.copy())
-        answer = step_fn(*inputs)
-        if any(not np.array_equal(a, b) for a, b in zip(inputs, (params, X, y))):
-            return verdict(False, "", "Your function changed its inputs in place. Build a new array for the result instead.")
-        if answer is None:
-            return verdict(False, "", "Your function returned None: did you forget the return statement?")
-        answer = np.asarray(answer, dtype=float)
-        if answer.shape != params.shape:
-            return verdict(False, "", f"Expected a flat vector of shape {params.shape} (the new parameters), got shape {answer.shape}.")
-        if not np.all(np.isfinite(answer)):
-            return verdict(False, "", "Your function returned NaN or inf values.")
+        answer, hint = call_on_copies(step_fn, (params, X, y))
+        if hint is None:
+            answer, hint = vector_answer(answer, params.shape)
+        if hint is not None:
+            return verdict(False, "", hint)
         expected = irls_step(params, X, y)
         if _close(answer, expected):
             continue
