@@ -143,3 +143,12 @@ def test_exercise_index_lists_every_exercise_and_is_up_to_date():
     for path in NOTEBOOKS:
         for label in re.findall(r"\{exercise-start\}[^\n]*\n:label: (\S+)", markdown(load(path))):
             assert f"{{ref}}`{label}`" in committed, f"{label} is missing from the exercise index"
+
+
+def test_chapters_are_cross_referenced_with_doc_never_by_bare_file_name():
+    pages = {path.name: markdown(load(path)) for path in NOTEBOOKS}
+    pages.update({path.name: path.read_text(encoding="utf-8") for path in (ROOT / "book").glob("*.md")})
+    for name, text in pages.items():
+        without_links = re.sub(r"\{doc\}`[^`]*`", "", text)
+        bare = re.findall(r"\b\d\d_[a-z][a-z_]*(?:\.ipynb|\.md)?\b", without_links)
+        assert not bare, f"{name}: refer to chapters with {{doc}}, not {bare}"
