@@ -104,6 +104,10 @@ def test_page_renders_in_a_browser(name, site_url, browser):
         mathjax_src = browser.execute_script("return document.querySelector('script[src*=\"mathjax\"]').src")
         assert mathjax_src.startswith(site_url), f"MathJax must come from the book itself, not {mathjax_src}"
 
+    text = browser.execute_script("return document.querySelector('main').innerText")
+    for raw in ("```{", ":::{", "{doc}`", "{cite}`", "{ref}`", "{numref}`", "{eq}`", "{exercise-", "{solution-"):
+        assert raw not in text, f"unrendered MyST markup on the page: {raw}"
+
     broken = browser.execute_script(
         "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
     )
