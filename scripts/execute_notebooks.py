@@ -3,7 +3,8 @@
 Each notebook first gets (or refreshes) its Colab install cell, derived from the repository
 named in ``_config.yml``. It is then cleared, run top to bottom in a new ``python3`` kernel
 from the book's folder, and written back without volatile metadata (timings), so that
-re-running an unchanged chapter leaves git with nothing to commit.
+re-running an unchanged chapter leaves git with nothing to commit (only the
+wall-clock cells tagged ``nbval-ignore-output`` in chapter 8 differ from run to run).
 """
 
 from __future__ import annotations
