@@ -20,6 +20,7 @@ from autograd import grad
 from natgrad._checks import (
     array_value,
     finite_array,
+    flat_vector,
     generator,
     nonnegative_finite,
     nonnegative_int,
@@ -164,9 +165,7 @@ def update(
     """
     _check_model(model)
     _check_rule(method, learning_rate, kl_budget, damping)
-    params = np.asarray(finite_array(params, "params"), dtype=float)
-    if params.shape != (model.n_params,):
-        raise ValueError(f"params: expected a flat vector of length {model.n_params}, got shape {params.shape}")
+    params = np.asarray(flat_vector(params, "params", model.n_params), dtype=float)
     X_batch = model.check_inputs(X_batch)
     y_batch = check_labels(y_batch, array_value(X_batch, "X_batch").shape[0], model.n_classes, "y_batch")
     grad_batch = grad(lambda theta: cross_entropy(model, theta, X_batch, y_batch))(params)
@@ -213,9 +212,7 @@ def train(
     """
     _check_model(model)
     _check_rule(method, learning_rate, kl_budget, damping)
-    params = np.asarray(finite_array(params0, "params0"), dtype=float)
-    if params.shape != (model.n_params,):
-        raise ValueError(f"params0: expected a flat vector of length {model.n_params}, got shape {params.shape}")
+    params = np.asarray(flat_vector(params0, "params0", model.n_params), dtype=float)
     X_eval = model.check_inputs(X_eval)
     y_eval = check_labels(y_eval, X_eval.shape[0], model.n_classes, "y_eval")
     batches = list(batches)
