@@ -1,7 +1,7 @@
 """Write book/appendix_exercises.md, the index of every exercise in the book.
 
 Run by ``make execute``; tests/test_notebooks.py checks the committed page is up to date.
-Each entry links the exercise by its label and quotes its first sentence.
+Each entry links the exercise by its label and gives its title, or quotes its first sentence.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "book" / "appendix_exercises.md"
 HEADER = """# Index of exercises
 
-Every exercise in the book, chapter by chapter, with its first sentence. Each one has a
+Every exercise in the book, chapter by chapter, with its title (and its level: warm-up,
+standard or challenge) or, where it has none, its first sentence. Each one has a
 worked solution, executed with the book, in a dropdown under the exercise. Exercises marked
 "self-check" come with a checker in `natgrad.exercises` that tells you whether your answer
 is right.
@@ -23,6 +24,8 @@ is right.
 
 
 def _first_sentence(text: str) -> str:
+    # An exercise that opens with a list: its first item stands for the whole.
+    text = re.sub(r"^\s*(?:\d+\.|[-*])\s+", "", text)
     text = " ".join(text.split())
     match = re.match(r"(.+?[.?!])(\s|$)", text)
     sentence = match.group(1) if match else text
@@ -37,7 +40,7 @@ def entries(notebook_path: Path) -> tuple[str, list[tuple[str, str, bool]]]:
         if cell["cell_type"] == "markdown" and not title:
             heading = re.search(r"^# (.+)$", source, re.MULTILINE)
             title = heading.group(1).strip() if heading else ""
-        label = re.search(r"\{exercise-start\}[^\n]*\n:label: (\S+)", source)
+        label = re.search(r"\{exercise-start\}([^\n]*)\n:label: (\S+)", source)
         if cell["cell_type"] != "markdown" or not label:
             continue
         body = source[source.index("```", source.index("exercise-start")) + 3 :].strip()
@@ -50,7 +53,8 @@ def entries(notebook_path: Path) -> tuple[str, list[tuple[str, str, bool]]]:
                 break
             if later["cell_type"] == "code":
                 solution_code += later_source
-        found.append((label.group(1), _first_sentence(body), "natgrad.exercises" in solution_code or ".check_" in solution_code))
+        summary = label.group(1).strip() or _first_sentence(body)
+        found.append((label.group(2), summary, "natgrad.exercises" in solution_code or ".check_" in solution_code))
     return title, found
 
 
