@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MAX_MAIN_WORDS = 3000
 REVISED: list[str] = [
     "01_gradient_descent",
+    "02_networks_as_distributions",
     "03_kl_divergence",
 ]
 
