@@ -23,6 +23,7 @@ REVISED: list[str] = [
     "01_gradient_descent",
     "02_networks_as_distributions",
     "03_kl_divergence",
+    "04_fisher_metric",
 ]
 
 # Each pattern is a use the notation page rules out, with the symbol to use instead.
