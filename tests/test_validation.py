@@ -166,6 +166,12 @@ CASES = {
     "natural_step fisher wrong shape": (lambda: ng.natural_step(PARAMS, G, np.eye(3), 1e-3), "fisher"),
     "natural_step rtol too large": (lambda: ng.natural_step(PARAMS, G, F, 1e-3, rtol=2.0), "rtol"),
     "kfac_direction rtol negative": (lambda: ng.curvature.kfac_direction(ng.curvature.kfac_factors(MODEL, PARAMS, X), G, rtol=-0.5), "rtol"),
+    # --- glm
+    "fit_softmax_regression C zero": (lambda: ng.glm.fit_softmax_regression(X, Y, C=0.0), "C"),
+    "fit_softmax_regression tol NaN": (lambda: ng.glm.fit_softmax_regression(X, Y, tol=np.nan), "tol"),
+    "fit_softmax_regression y out of range": (lambda: ng.glm.fit_softmax_regression(X, Y, n_classes=3), "y"),
+    "softmax_fisher_vector_product probs not summing to 1": (lambda: ng.glm.softmax_fisher_vector_product(X, np.full((5, 4), 0.3)), "probs"),
+    "forcing_tolerance negative": (lambda: ng.glm.forcing_tolerance(-0.5), "grad_norm"),
     # --- gradient_descent
     "gradient_descent grad_fn not callable": (lambda: ng.gradient_descent(None, np.zeros(2), 0.1, 3), "grad_fn"),
     "gradient_descent params0 NaN": (lambda: ng.gradient_descent(lambda x: x, np.array([np.nan, 0.0]), 0.1, 3), "params0"),
@@ -214,6 +220,9 @@ def test_validation_does_not_reject_good_input():
     ng.natural_direction(G, F, rtol=0.999)
     ng.natural_step(PARAMS, G, F, 1e-3, damping=0.0)
     ng.natural_step(PARAMS, G, F, 1e-3, rtol=1e-10)
+    ng.glm.fit_softmax_regression(X, Y, C=1.0, tol=1e-8)
+    ng.glm.softmax_fisher_vector_product(X, np.full((5, 4), 0.25))(np.zeros(16))
+    ng.glm.forcing_tolerance(0.0)
     ng.curvature.kfac_direction(ng.curvature.kfac_factors(MODEL, PARAMS, X), G, rtol=0.0)
     ng.gradient_descent(lambda x: x, np.zeros(2), 0.1, 0)
     plotting.method_color("gd")
