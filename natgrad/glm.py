@@ -34,7 +34,7 @@ from natgrad.models import check_labels
 
 # Armijo's sufficient-decrease constant (Nocedal and Wright 2006, section 3.1).
 _ARMIJO = 1e-4
-_MAX_BACKTRACKS = 60  # a safety cap: the resolution test below ends any backtracking long before
+_MAX_BACKTRACKS = 60  # a safety cap: the loss-resolution test ends backtracking far sooner
 # Below this many units of round-off in the loss, a decrease cannot be measured: accept the step.
 _LOSS_RESOLUTION = 64 * np.finfo(float).eps
 
