@@ -16,10 +16,10 @@ import numpy as np
 
 from natgrad._checks import array_value, finite_array, nonnegative_finite, nonnegative_int, positive_finite
 
-#: Relative eigenvalue cutoff of the minimum-norm solves, :math:`40\,\varepsilon \approx 8.9\times10^{-15}`
-#: (:math:`\varepsilon = 2.2\times10^{-16}`, the float64 unit round-off): eigenvalues with
+#: Relative eigenvalue cutoff of the minimum-norm solves, :math:`40\,\varepsilon_{\text{mach}} \approx 8.9\times10^{-15}`
+#: (:math:`\varepsilon_{\text{mach}} = 2.2\times10^{-16}`, the float64 unit round-off): eigenvalues with
 #: :math:`|\omega_i| \le \mathrm{rtol}\;\omega_{\max}` count as zero. Measured (chapter 5): the
-#: round-off eigenvalues of the Fishers' null directions reach about :math:`4\varepsilon\,\omega_{\max}`
+#: round-off eigenvalues of the Fishers' null directions reach about :math:`4\varepsilon_{\text{mach}}\,\omega_{\max}`
 #: (9.2e-16, digits softmax regression, P = 650), the smallest genuine eigenvalue the book
 #: relies on is :math:`3.4\times10^{-13}\,\omega_{\max}` (chapter 6's sigmoid network).
 DEFAULT_RTOL = 40 * float(np.finfo(float).eps)

@@ -52,15 +52,15 @@ def natural_direction(grad, fisher, damping: float = 0.0, rtol: float = DEFAULT_
     :math:`2.2\times10^{-16}\,P\,\omega_{\max}`, is too close to that round-off when P is
     small). It is relative, so rescaling F does not change which eigenvalues count as zero.
 
-    The default ``rtol`` :math:`= 40\,\varepsilon \approx 8.9\times10^{-15}`
-    (:math:`\varepsilon = 2.2\times10^{-16}`) is measured. The round-off eigenvalues of the null
+    The default ``rtol`` :math:`= 40\,\varepsilon_{\text{mach}} \approx 8.9\times10^{-15}`
+    (:math:`\varepsilon_{\text{mach}} = 2.2\times10^{-16}`) is measured. The round-off eigenvalues of the null
     directions of every dense Fisher the book forms, saturated softmax models with logits of
-    size 40 and models up to P = 4810 included, stay below about :math:`4\varepsilon\,\omega_{\max}`
+    size 40 and models up to P = 4810 included, stay below about :math:`4\varepsilon_{\text{mach}}\,\omega_{\max}`
     (at most :math:`9.2\times10^{-16}\,\omega_{\max}`); the smallest genuine eigenvalue a chapter
     relies on is :math:`3.4\times10^{-13}\,\omega_{\max}` (chapter 6: cutting it, as
     ``rtol = 1e-10`` would, breaks that chapter's invariance check). The default stays ten
     times clear of the round-off and no higher, because a component along an eigenvalue
-    :math:`\omega` is accurate to about :math:`\varepsilon\,\omega_{\max}/\omega` (2.5% at the cutoff),
+    :math:`\omega` is accurate to about :math:`\varepsilon_{\text{mach}}\,\omega_{\max}/\omega` (2.5% at the cutoff),
     while cutting it loses that component altogether. Raise ``rtol`` for much larger dense
     matrices, whose round-off grows with P, or to trade genuine directions for accuracy in the
     kept ones; ``rtol = 0`` keeps every nonzero eigenvalue. Chapters 4 and 5.
