@@ -162,7 +162,7 @@ def check_softmax_fisher_vector_product(fisher_times) -> Verdict:
         shape = np.shape(answer)
         if shape == (X.shape[0], 3):
             return verdict(False, "", "Your function returns one vector per input, shape (30, 3). Pull each "
-                           "Lambda_n z_dot_n back with J_n^T (the flattened outer product a~_n u^T) and average over the inputs.")
+                           "Lambda_n z_dot_n back with J_n^T (the flattened outer product a~_n (Lambda_n z_dot_n)^T) and average over the inputs.")
         if shape == (3, 3):
             return verdict(False, "", "Your function returns a 3x3 array; flatten it with .ravel() to the parameter order of v.")
         answer, hint = vector_answer(answer, (P,), "F v, one entry per parameter")
@@ -183,7 +183,7 @@ def check_softmax_fisher_vector_product(fisher_times) -> Verdict:
             return verdict(False, "", hint)
     if not np.allclose(matrix, matrix.T, rtol=1e-8, atol=1e-12):
         return verdict(False, "", "The matrix your function multiplies by is not symmetric, and the Fisher is: "
-                       "check that the pull-back J_n^T u is the transpose of the push-forward J_n v = Delta^T a~_n.")
+                       "check that the pull-back with J_n^T is the transpose of the push-forward J_n v = Delta^T a~_n.")
     error = np.linalg.norm(matrix - candidates["reference"]) / np.linalg.norm(candidates["reference"])
     return verdict(False, "", f"The matrix your function multiplies by is off by {error:.2g} in relative Frobenius "
                    "norm. Compare fisher_times(v) with ng.fisher(model, params, X) @ v for a few v.")
