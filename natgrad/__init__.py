@@ -9,8 +9,8 @@ the book's order: :mod:`~natgrad.descent` (chapter 1), :mod:`~natgrad.distributi
 :mod:`~natgrad.curvature`, :mod:`~natgrad.linesearch` and :mod:`~natgrad.optimizers`
 (chapter 8), :mod:`~natgrad.family` and :mod:`~natgrad.glm` (chapter 9);
 :mod:`~natgrad.datasets` holds the small data sets, :mod:`~natgrad.exercises` the exercise
-checkers and :mod:`~natgrad.plotting` the look of the figures. Parameters are always one
-flat float64 vector.
+checkers, :mod:`~natgrad.plotting` the look of the figures and :mod:`~natgrad.printing` how
+round-off-level residuals are printed. Parameters are always one flat float64 vector.
 """
 
 from natgrad import (
@@ -26,6 +26,7 @@ from natgrad import (
     minibatch,
     optimizers,
     plotting,
+    printing,
     reparametrize,
 )
 from natgrad.descent import gradient_descent
@@ -65,6 +66,7 @@ __all__ = [
     "natural_step",
     "optimizers",
     "plotting",
+    "printing",
     "reparametrize",
     "softmax",
     "softmax_regression",
