@@ -26,8 +26,8 @@ def test_accepts_the_reference(capsys):
 @pytest.mark.parametrize(
     "wrong, hint",
     [
-        (lambda H: 1.0 / np.linalg.eigvalsh(H).max(), "1 / lambda_max"),
-        (lambda H: 2.0 / np.linalg.eigvalsh(H).min(), "2 / lambda_min"),
+        (lambda H: 1.0 / np.linalg.eigvalsh(H).max(), "1 / omega_max"),
+        (lambda H: 2.0 / np.linalg.eigvalsh(H).min(), "2 / omega_min"),
         (lambda H: 2.0 / np.trace(H), "trace"),
         (lambda H: 2.0 / np.diag(H).max(), "diagonal"),
         (lambda H: 2.0 * np.linalg.eigvalsh(H).max(), "inverse of the curvature"),
