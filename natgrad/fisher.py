@@ -1,12 +1,15 @@
 r"""The Fisher information matrix of a classifier, dense and matrix-free.
 
-For a model with logits :math:`z(x, \theta)` and Jacobian :math:`J_x = \partial z / \partial\theta`,
+For a model with logits :math:`z_n = z(x_n, \theta)` and output Jacobian
+:math:`J_n = \partial z_n / \partial\theta`,
 
-.. math:: F = \frac1N \sum_n J_n^\top H_n J_n, \qquad H_n = \mathrm{diag}(p_n) - p_n p_n^\top,
+.. math:: F = \frac1N \sum_n J_n^\top \Lambda_n J_n, \qquad \Lambda_n = \mathrm{diag}(p_n) - p_n p_n^\top,
 
-where :math:`H_n` is the Fisher of the categorical distribution in its logits. It equals the
-Hessian of :func:`natgrad.model_kl` at coincidence and the covariance of the score
-:math:`\nabla_\theta \log p(y|x,\theta)` with :math:`y \sim p(\cdot|x,\theta)`. Chapter 4.
+where :math:`\Lambda_n` is the Fisher of the categorical distribution in its logits and also the
+Hessian of the cross-entropy in the logits (so :math:`F` is the generalised Gauss-Newton
+matrix). It equals the Hessian of :func:`natgrad.model_kl` in its second argument at
+:math:`\theta' = \theta` and the covariance of the score :math:`\nabla_\theta \log p(y|x,\theta)`
+with :math:`y \sim p(\cdot|x,\theta)`. Chapter 4.
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ KINDS = ("exact", "empirical", "monte_carlo")
 def output_factors(probs, kind: str, y=None, n_samples: int = 1, rng=None):
     r"""Vectors :math:`r_{nk}` in logit space with :math:`\sum_k r_{nk} r_{nk}^\top` the per-row output Fisher.
 
-    * ``exact``: :math:`r_{nk} = \sqrt{p_{nk}}\,(e_k - p_n)`, so the sum is :math:`H_n` exactly;
+    * ``exact``: :math:`r_{nk} = \sqrt{p_{nk}}\,(e_k - p_n)`, so the sum is :math:`\Lambda_n` exactly;
     * ``monte_carlo``: :math:`r_{ns} = (e_{y_s} - p_n)/\sqrt{S}` for sampled labels :math:`y_s \sim p_n`;
     * ``empirical``: :math:`r_n = e_{y_n} - p_n` for the data's own labels.
 
-    :math:`e - p` is the gradient of :math:`\log p_y` in the logits. Returns shape (N, K, C).
+    :math:`e - p` is the gradient of :math:`\log p_y` in the logits. Returns shape
+    (N, number of factors, K) for K classes: K factors per row for ``exact``, S for
+    ``monte_carlo``, one for ``empirical``.
     """
     n_rows, n_classes = array_value(probs, "probs").shape
     eye = onp.eye(n_classes)
@@ -69,7 +74,10 @@ def _pair_index(n: int) -> tuple[onp.ndarray, onp.ndarray, onp.ndarray]:
 
 
 def _kron_block(a_l, d_l, a_m, d_m):
-    r"""The Fisher block between two layers, :math:`\frac1N\sum_n (a_l a_m^\top) \otimes (\sum_k \delta_{lk}\delta_{mk}^\top)`.
+    r"""The Fisher block between two layers, :math:`\frac1N\sum_n (a_l a_m^\top) \otimes (\sum_k \gamma_{lk}\gamma_{mk}^\top)`.
+
+    ``a_l``, ``a_m`` are the layers' inputs with a 1 appended; ``d_l``, ``d_m`` the output
+    factors :math:`\gamma` carried back to the layers' pre-activations.
 
     Returned with axes (input_l, output_l, input_m, output_m). Summing over k before the
     outer product over inputs makes the cost :math:`O(N P_l P_m)` instead of the
@@ -125,7 +133,17 @@ def fisher(model: Model, params, X, kind: str = "exact", y=None, n_samples: int 
       from the optimum.
 
     Built layer by layer from back-propagated output factors, never from the full Jacobian.
-    Chapter 4.
+
+    Parameter order. Each layer stores ``W.ravel()`` and then ``b``, with ``W`` of shape
+    (n_in, n_out): input by input, all outputs of input 1 first. For softmax regression the
+    output Jacobian of row n is then :math:`J_n = \tilde x_n^\top \otimes I_K` with
+    :math:`\tilde x_n = (x_n, 1)`, and
+
+    .. math:: F = \frac1N \sum_n (\tilde x_n \tilde x_n^\top) \otimes \Lambda_n,
+
+    the input factor first. With the classes as the outer index it would be
+    :math:`\Lambda_n \otimes \tilde x_n \tilde x_n^\top`; mixing up the two orders is a classic
+    bug. :func:`_kron_block` lays out every block of a layer pair in this order. Chapter 4.
     """
     _check_model(model)
     one_of(kind, "kind", KINDS)
@@ -147,11 +165,13 @@ def fisher(model: Model, params, X, kind: str = "exact", y=None, n_samples: int 
 def fisher_vector_product(model: Model, params, X):
     r"""A callable :math:`v \mapsto F v` for the exact Fisher, never forming F.
 
-    Each call runs a forward-mode product :math:`u = J v` (``make_jvp``), applies the
-    output Fisher row by row, :math:`H_n u_n = p_n \odot u_n - p_n (p_n^\top u_n)`, and
-    pulls the result back with a reverse-mode product :math:`J^\top (\cdot)/N`
-    (``make_vjp``, traced once). Cost per product: about one forward and one backward
-    pass. Chapter 4; chapter 8 pairs it with conjugate gradient.
+    Each call runs a forward-mode product :math:`u_n = J_n v` (``make_jvp``), applies the
+    output Fisher row by row, :math:`\Lambda_n u_n = p_n \odot u_n - p_n (p_n^\top u_n)`, and
+    pulls the result back with a reverse-mode product :math:`J_n^\top (\cdot)/N`
+    (``make_vjp``, traced once when the map is built). Cost per product: one forward-mode
+    pass, which with autograd also recomputes the forward values, and one backward pass
+    through the stored trace. Chapter 4 counts what that costs against a gradient;
+    chapter 8 pairs the product with conjugate gradient.
     """
     _check_model(model)
     params = flat_vector(params, "params", model.n_params)

@@ -19,7 +19,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_MAIN_WORDS = 3000
-REVISED: list[str] = ["01_gradient_descent"]
+REVISED: list[str] = [
+    "01_gradient_descent",
+    "02_networks_as_distributions",
+    "03_kl_divergence",
+    "04_fisher_metric",
+]
 
 # Each pattern is a use the notation page rules out, with the symbol to use instead.
 BANNED_IN_MATHS = {

@@ -112,11 +112,40 @@ def test_probability_function_never_raises_on_a_crashing_answer(capsys):
 # check_invariant_perturbation
 
 
-@pytest.mark.parametrize("abc", [(0.0, 0.0, 1.0), (0.3, 0.0, 0.0), (0.0, -2.0, 0.0), (1.0, 1.0, 1.0), (1e-3, 2e-3, -5e-4)])
-def test_invariant_perturbation_accepts_valid_answers(abc, capsys):
+def moves_a_weight(delta) -> bool:
+    """What the exercise demands besides invariance: some weight (entries 0..5) changes, by more
+    than the checker's documented 1e-9 of the length (below that, a change is round-off)."""
+    delta = np.asarray(delta, dtype=float)
+    return bool(np.max(np.abs(delta[:6])) > 1e-9 * np.linalg.norm(delta))
+
+
+@pytest.mark.parametrize(
+    "abc, moved",
+    [
+        ((0.3, 0.0, 0.0), "moves the weights;"),
+        ((0.0, -2.0, 0.0), "moves the weights;"),
+        ((1.0, 1.0, 1.0), "moves the weights and the biases;"),
+        ((1e-3, 2e-3, -5e-4), "moves the weights and the biases;"),
+    ],
+)
+def test_invariant_perturbation_accepts_valid_answers(abc, moved, capsys):
     delta = invariant(*abc)
-    assert predictions_unchanged(delta)
-    assert_verdict(ch02.check_invariant_perturbation(delta), True, capsys)
+    assert predictions_unchanged(delta) and moves_a_weight(delta)
+    assert_verdict(ch02.check_invariant_perturbation(delta), True, capsys, moved)
+
+
+@pytest.mark.parametrize("c", [1.0, -0.5, 1e-3, 40.0])
+def test_invariant_perturbation_rejects_the_chapters_bias_shift(c, capsys):
+    # Invariant, but the exercise asks for a perturbation that changes at least one weight.
+    delta = invariant(0.0, 0.0, c)
+    assert predictions_unchanged(delta) and not moves_a_weight(delta)
+    assert_verdict(ch02.check_invariant_perturbation(delta), False, capsys, "changes at least one weight")
+
+
+def test_invariant_perturbation_rejects_a_bias_shift_with_negligible_weights(capsys):
+    delta = invariant(1e-12, 0.0, 1.0)
+    assert predictions_unchanged(delta) and not moves_a_weight(delta)
+    assert_verdict(ch02.check_invariant_perturbation(delta), False, capsys, "bias shift")
 
 
 def test_invariant_perturbation_accepts_a_list_and_a_fisher_null_vector(capsys):
@@ -124,21 +153,30 @@ def test_invariant_perturbation_accepts_a_list_and_a_fisher_null_vector(capsys):
     X = np.random.default_rng(3).normal(size=(40, 2))
     eigenvalues, eigenvectors = np.linalg.eigh(ng.fisher(ch02.MODEL, np.random.default_rng(4).normal(size=9), X))
     null_vector = eigenvectors[:, 0]
-    assert eigenvalues[0] < 1e-12 * eigenvalues[-1] and predictions_unchanged(null_vector)
+    assert eigenvalues[0] < 1e-12 * eigenvalues[-1] and predictions_unchanged(null_vector) and moves_a_weight(null_vector)
     assert_verdict(ch02.check_invariant_perturbation(null_vector), True, capsys)
 
 
-@given(st.tuples(FINITE, FINITE, FINITE).filter(lambda t: max(map(abs, t)) > 1e-3))
-def test_invariant_perturbation_accepts_every_uniform_shift(abc):
+@given(st.tuples(FINITE, FINITE, FINITE).filter(lambda t: max(abs(t[0]), abs(t[1])) > 1e-3))
+def test_invariant_perturbation_accepts_every_uniform_shift_that_moves_a_weight(abc):
     assert ch02.check_invariant_perturbation(invariant(*abc))
 
 
-@given(st.lists(FINITE, min_size=9, max_size=9))
-def test_invariant_perturbation_agrees_with_the_probability_reference(values):
+@given(FINITE.filter(lambda c: abs(c) > 1e-3))
+def test_invariant_perturbation_rejects_every_bias_only_shift(c):
+    assert not ch02.check_invariant_perturbation(invariant(0.0, 0.0, c))
+
+
+@given(st.lists(FINITE, min_size=9, max_size=9), st.booleans())
+def test_invariant_perturbation_agrees_with_the_probability_reference(values, common_part_only):
     delta = np.array(values)
+    if common_part_only:
+        # Keep only each row's mean over the classes (the invariant part), so both verdicts occur.
+        delta = np.repeat(delta.reshape(3, 3).mean(axis=1), 3)
     if np.linalg.norm(delta) < 1e-3:
         return
-    assert bool(ch02.check_invariant_perturbation(delta)) == predictions_unchanged(delta)
+    expected = predictions_unchanged(delta) and moves_a_weight(delta)
+    assert bool(ch02.check_invariant_perturbation(delta)) == expected
 
 
 @pytest.mark.parametrize(

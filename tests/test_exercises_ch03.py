@@ -18,7 +18,7 @@ from natgrad.exercises import Verdict, ch03
 
 
 def fsum_kl(p, q) -> float:
-    """sum_{c: p_c > 0} p_c log(p_c / q_c), infinite if some q_c = 0 < p_c."""
+    """sum_{k: p_k > 0} p_k log(p_k / q_k), infinite if some q_k = 0 < p_k."""
     terms = []
     for pc, qc in zip(p, q):
         if pc == 0:
@@ -89,7 +89,7 @@ def test_check_kl_emits_no_warnings_for_a_naive_answer(capsys):
 
 MISTAKES = {
     "reversed": (lambda p, q: masked_kl(q, p), "KL(q || p)"),
-    "no p weight": (lambda p, q: np.sum(np.log(p / q)), "weighted by p_c"),
+    "no p weight": (lambda p, q: np.sum(np.log(p / q)), "weighted by p_k"),
     "mean over classes": (lambda p, q: np.mean(p * np.log(p / q)), "add them up"),
     "log base 2": (lambda p, q: masked_kl(p, q) / np.log(2.0), "natural logarithm"),
     "wrong sign": (lambda p, q: -masked_kl(p, q), "never negative"),
@@ -137,32 +137,58 @@ def test_check_kl_never_raises_whatever_the_answer_returns(returned):
 # ---------------------------------------------------------------- check_bernoulli_coefficient
 
 
-def bernoulli_kl(a, b):
-    """KL(Bern(a) || Bern(b)), written out by hand."""
-    return a * math.log(a / b) + (1 - a) * math.log((1 - a) / (1 - b))
+def bernoulli_kl(p, q):
+    """KL(Bern(p) || Bern(q)), written out by hand."""
+    return p * math.log(p / q) + (1 - p) * math.log((1 - p) / (1 - q))
 
 
-@pytest.mark.parametrize("a", [0.5, 0.2, 0.03])
-def test_bernoulli_coefficient_is_the_small_step_limit(a):
-    """Reference: KL / d^2 at d = 1e-5 from the hand-written Bernoulli KL."""
-    d = 1e-5
-    assert math.isclose(ch03.bernoulli_coefficient(a), bernoulli_kl(a, a + d) / d**2, rel_tol=1e-3)
+def sigm(z):
+    return 1.0 / (1.0 + math.exp(-z))
 
 
-def test_check_bernoulli_coefficient_accepts_an_estimate_from_a_small_step(capsys):
-    d = 1e-3
-    estimate = bernoulli_kl(0.2, 0.2 + d) / d**2
-    result, out = run(ch03.check_bernoulli_coefficient, estimate, capsys)
+def logit(p):
+    return math.log(p / (1.0 - p))
+
+
+def probability_step_estimate(p, delta):
+    return bernoulli_kl(p, p + delta) / delta**2
+
+
+def logit_step_estimate(p, delta):
+    return bernoulli_kl(p, sigm(logit(p) + delta)) / delta**2
+
+
+@pytest.mark.parametrize("p", [0.5, 0.2, 0.03])
+def test_bernoulli_coefficient_is_the_small_step_limit(p):
+    """Reference: KL / delta^2 at delta = 1e-5 from the hand-written Bernoulli KL, in both coordinates."""
+    delta = 1e-5
+    assert math.isclose(ch03.bernoulli_coefficient(p), probability_step_estimate(p, delta), rel_tol=1e-3)
+    assert math.isclose(ch03.bernoulli_coefficient(p, "logit"), logit_step_estimate(p, delta), rel_tol=1e-3)
+
+
+def test_bernoulli_coefficient_rejects_unknown_coordinates():
+    with pytest.raises(ValueError, match="coordinates"):
+        ch03.bernoulli_coefficient(0.2, "log_odds")
+
+
+@pytest.mark.parametrize(
+    ("coordinates", "estimate"),
+    [("probability", probability_step_estimate), ("logit", logit_step_estimate)],
+)
+def test_check_bernoulli_coefficient_accepts_an_estimate_from_a_small_step(coordinates, estimate, capsys):
+    result, out = run(ch03.check_bernoulli_coefficient, estimate(0.2, 1e-3), capsys, coordinates=coordinates)
     assert result and out.startswith("Correct.")
-    result, _ = run(ch03.check_bernoulli_coefficient, np.array([1.0 / (2 * 0.3 * 0.7)]), capsys, a=0.3)
+    assert coordinates in out
+    result, _ = run(ch03.check_bernoulli_coefficient, np.array([estimate(0.3, 1e-4)]), capsys, p=0.3, coordinates=coordinates)
     assert result
 
 
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (2 * 3.125, "twice"),  # the Fisher 1 / (a (1 - a)) instead of half of it
-        (bernoulli_kl(0.2, 0.2 + 1e-4) / 1e-4, "not by d"),
+        (2 * 3.125, "twice"),  # the Fisher 1 / (p (1 - p)) instead of half of it
+        (0.08, "step in the logit"),  # the logit coefficient p (1 - p) / 2
+        (bernoulli_kl(0.2, 0.2 + 1e-4) / 1e-4, "not by delta"),
         (4.0, "small step"),
         (-3.125, "positive"),
         (float("nan"), "positive"),
@@ -170,13 +196,34 @@ def test_check_bernoulli_coefficient_accepts_an_estimate_from_a_small_step(capsy
         ("3.125", "as a number"),
     ],
 )
-def test_check_bernoulli_coefficient_rejects_mistakes(answer, hint, capsys):
+def test_check_bernoulli_coefficient_rejects_mistakes_for_a_probability_step(answer, hint, capsys):
     result, out = run(ch03.check_bernoulli_coefficient, answer, capsys)
     assert not result
     assert out.startswith("Not yet.") and hint in out, out
 
 
-@pytest.mark.parametrize("a", [0.0, 1.0, -0.2, True, "0.2"])
-def test_check_bernoulli_coefficient_rejects_a_bad_probability(a, capsys):
-    result, out = run(ch03.check_bernoulli_coefficient, 3.125, capsys, a=a)
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (0.16, "twice"),  # the logit Fisher p (1 - p) instead of half of it
+        (3.125, "step in the probability"),  # the coefficient of a step in p
+        (logit_step_estimate(0.2, 1e-4) * 1e-4, "not by delta"),
+        (0.5, "small step"),
+        (0.0, "positive"),
+    ],
+)
+def test_check_bernoulli_coefficient_rejects_mistakes_for_a_logit_step(answer, hint, capsys):
+    result, out = run(ch03.check_bernoulli_coefficient, answer, capsys, coordinates="logit")
+    assert not result
+    assert out.startswith("Not yet.") and hint in out, out
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0, -0.2, True, "0.2"])
+def test_check_bernoulli_coefficient_rejects_a_bad_probability(p, capsys):
+    result, out = run(ch03.check_bernoulli_coefficient, 3.125, capsys, p=p)
     assert not result and "strictly between 0 and 1" in out
+
+
+def test_check_bernoulli_coefficient_rejects_unknown_coordinates(capsys):
+    result, out = run(ch03.check_bernoulli_coefficient, 3.125, capsys, coordinates="mean")
+    assert not result and "coordinates must be one of" in out

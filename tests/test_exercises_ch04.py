@@ -1,8 +1,8 @@
 """The chapter 4 exercise checkers accept the reference, name the typical mistakes, and never raise.
 
 References: autograd's Hessian of model_kl and an explicit loop over per-class scores for the
-softmax-regression Fisher; the closed form p (1 - p) for the Bernoulli Fisher, checked here
-against the autograd Hessian of the Bernoulli KL in the logit.
+softmax-regression Fisher; for the Bernoulli in the angle coordinate p = sin^2(xi), the autograd
+Hessian of the Bernoulli KL in xi, which never uses the reparametrisation rule the checker tests.
 """
 
 from __future__ import annotations
@@ -16,58 +16,68 @@ import natgrad as ng
 from natgrad.exercises import ch04
 
 
-def bernoulli_kl(theta_p, theta_q):
-    """KL(Bernoulli(sigmoid(theta_p)) || Bernoulli(sigmoid(theta_q))), written with autograd.numpy."""
-    p = 1.0 / (1.0 + anp.exp(-theta_p))
-    q = 1.0 / (1.0 + anp.exp(-theta_q))
+def bernoulli_kl(p, q):
+    """KL(Bernoulli(p) || Bernoulli(q)) in the success probabilities, written with autograd.numpy."""
     return p * anp.log(p / q) + (1.0 - p) * anp.log((1.0 - p) / (1.0 - q))
 
 
-def reader_bernoulli_fisher(theta):
-    """A reader's correct answer: the KL Hessian at coincidence, via autograd."""
-    return hessian(lambda q: bernoulli_kl(theta, q))(theta)
+def reader_angle_fisher(xi):
+    """A reader's correct answer, found without the rule: the KL Hessian in xi at xi' = xi, via autograd."""
+    return hessian(lambda q: bernoulli_kl(anp.sin(xi) ** 2, anp.sin(q) ** 2))(xi)
 
 
-def sigmoid(theta):
-    return 1.0 / (1.0 + np.exp(-theta))
+def fisher_in_p(xi):
+    p = np.sin(xi) ** 2
+    return 1.0 / (p * (1.0 - p))
 
 
-# ---------------------------------------------------------------- Bernoulli
+def M(xi):
+    return 2.0 * np.sin(xi) * np.cos(xi)
 
 
-def test_bernoulli_accepts_the_kl_hessian(capsys):
-    result = ch04.check_bernoulli_fisher(reader_bernoulli_fisher)
-    assert result and capsys.readouterr().out.startswith("Correct.")
+# ---------------------------------------------------------------- Bernoulli in the angle coordinate
 
 
-def test_bernoulli_accepts_a_function_returning_a_1x1_array():
-    assert ch04.check_bernoulli_fisher(lambda t: np.array([[sigmoid(t) * (1 - sigmoid(t))]]))
+def test_the_kl_hessian_in_xi_is_the_constant_four():
+    """The checker's reference, 4, against an independent computation at angles it does not use."""
+    for xi in [0.05, 0.33, 0.9, 1.52]:
+        np.testing.assert_allclose(reader_angle_fisher(xi), 4.0, rtol=1e-9)
+
+
+def test_angle_accepts_the_kl_hessian_the_rule_and_a_1x1_array(capsys):
+    assert ch04.check_bernoulli_angle_fisher(reader_angle_fisher)
+    assert ch04.check_bernoulli_angle_fisher(lambda xi: M(xi) * fisher_in_p(xi) * M(xi))
+    assert ch04.check_bernoulli_angle_fisher(lambda xi: np.array([[4.0]]))
+    assert capsys.readouterr().out.count("Correct.") == 3
 
 
 @pytest.mark.parametrize(
     "wrong, phrase",
     [
-        (lambda t: -sigmoid(t) * (1 - sigmoid(t)), "wrong sign"),
-        (lambda t: 1.0 / (sigmoid(t) * (1 - sigmoid(t))), "coordinate p"),
-        (lambda t: np.sqrt(sigmoid(t) * (1 - sigmoid(t))), "standard deviation"),
-        (lambda t: (1 - sigmoid(t)) ** 2, "empirical Fisher"),
-        (lambda t: sigmoid(t) ** 2, "y = 0 only"),
-        (lambda t: sigmoid(t), "mean of y"),
-        (lambda t: 0.25, "At theta"),
+        (lambda xi: -4.0, "wrong sign"),
+        (fisher_in_p, "Fisher in p itself"),
+        (lambda xi: M(xi) * fisher_in_p(xi), "once"),
+        (lambda xi: fisher_in_p(xi) / M(xi) ** 2, "divided by M^2"),
+        (lambda xi: (np.sin(xi) * np.cos(xi)) ** 2 * fisher_in_p(xi), "drop the 2"),
+        (lambda xi: 2.0, "half the Fisher"),
+        (lambda xi: np.sin(xi) ** 2 * np.cos(xi) ** 2, "in the logit"),
+        (lambda xi: 0.25, "inverse"),
+        (lambda xi: 4.01, "At xi"),
+        (lambda xi: 4.0 + 0.1 * np.sin(xi), "At xi"),
     ],
 )
-def test_bernoulli_names_the_mistake(wrong, phrase, capsys):
-    result = ch04.check_bernoulli_fisher(wrong)
+def test_angle_names_the_mistake(wrong, phrase, capsys):
+    result = ch04.check_bernoulli_angle_fisher(wrong)
     out = capsys.readouterr().out
     assert not result and out.startswith("Not yet.") and phrase in out
 
 
 @pytest.mark.parametrize(
     "junk",
-    [None, 0.25, "p(1-p)", lambda t: "x", lambda t: np.zeros(2), lambda t: np.nan, lambda: 1.0, lambda t: 1 / 0],
+    [None, 4.0, "4", lambda xi: "x", lambda xi: np.zeros(2), lambda xi: np.nan, lambda: 4.0, lambda xi: 1 / 0],
 )
-def test_bernoulli_never_raises_on_malformed_answers(junk, capsys):
-    result = ch04.check_bernoulli_fisher(junk)
+def test_angle_never_raises_on_malformed_answers(junk, capsys):
+    result = ch04.check_bernoulli_angle_fisher(junk)
     assert not result and capsys.readouterr().out.startswith("Not yet.")
 
 

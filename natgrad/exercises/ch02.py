@@ -107,13 +107,15 @@ def check_probability_function(probability_fn) -> Verdict:
 
 @forgiving
 def check_invariant_perturbation(delta) -> Verdict:
-    r"""Check that ``delta`` is a nonzero parameter change that leaves every prediction unchanged.
+    r"""Check that ``delta`` changes at least one weight and leaves every prediction unchanged.
 
     For softmax regression the logits change by :math:`x^\top \Delta W + \Delta b` whatever
     :math:`\theta` is, and the softmax ignores a change that is the same for all three
-    classes. The check asks for that on the fruit inputs and on the corners of a box around
-    them (enough, since the change is affine in x), relative to the length of ``delta``.
-    Any such ``delta`` is accepted. Prints and returns a verdict; never raises.
+    classes (chapter 2, *Directions that change no prediction*). The check asks for that on
+    the fruit inputs and on the corners of a box around them (enough, since the change is
+    affine in x), relative to the length of ``delta``. The exercise asks for more than the
+    chapter's bias shift, so a ``delta`` whose weights all stay below ``1e-9`` times its
+    length is rejected. Prints and returns a verdict; never raises.
     """
     try:
         value = np.asarray(delta, dtype=float)
@@ -132,11 +134,15 @@ def check_invariant_perturbation(delta) -> Verdict:
     change = X @ W + b
     # Relative to the answer's length, so that short and long answers are judged alike.
     tolerance = 1e-9 * length * (1.0 + np.max(np.abs(X)))
-    if np.max(np.ptp(change, axis=1)) <= tolerance:
-        moved = [part for part, entries in (("weights", W), ("biases", b)) if np.any(np.abs(entries) > 1e-12 * length)]
+    invariant = np.max(np.ptp(change, axis=1)) <= tolerance
+    if invariant and np.max(np.abs(W)) <= 1e-9 * length:
+        return verdict(False, "", "Your perturbation moves only the biases, by the same amount: that is the chapter's bias "
+                       "shift. It changes no prediction, but the exercise asks for one that changes at least one weight.")
+    if invariant:
+        moved = "weights and the biases" if np.max(np.abs(b)) > 1e-9 * length else "weights"
         return verdict(
             True,
-            f"Your perturbation has length {length:.3g} and moves the {' and the '.join(moved)}; "
+            f"Your perturbation has length {length:.3g} and moves the {moved}; "
             "every logit moves by the same amount in all three classes, so no probability changes.",
             "",
         )

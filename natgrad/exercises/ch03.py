@@ -2,9 +2,10 @@ r"""Self-checks for the coding exercises of chapter 3 (KL divergence).
 
 * :func:`check_kl` takes the reader's function ``kl(p, q)`` for two probability vectors
   and compares it with :func:`natgrad.kl_categorical`, the definition
-  :math:`\mathrm{KL}(p\,\|\,q) = \sum_c p_c \log(p_c / q_c)` with :math:`0 \log 0 = 0`.
-* :func:`check_bernoulli_coefficient` takes the reader's estimate of the coefficient
-  :math:`c` in :math:`\mathrm{KL}(\mathrm{Bern}(a)\,\|\,\mathrm{Bern}(a + d)) \approx c\, d^2`.
+  :math:`\mathrm{KL}(p\,\|\,q) = \sum_k p_k \log(p_k / q_k)` with :math:`0 \log 0 = 0`.
+* :func:`check_bernoulli_coefficient` takes the reader's estimate of the coefficient of
+  :math:`\delta^2` in the KL between a Bernoulli distribution and a small step of it, the
+  step taken either in the probability :math:`p` or in the logit :math:`z = \log(p/(1-p))`.
 
 Every checker prints a verdict and returns it; none ever raises.
 """
@@ -23,6 +24,9 @@ from natgrad.exercises._verdict import Verdict, forgiving, verdict
 # Far enough below any log-probability of a valid vector that softmax maps it to exactly 0.
 _LOG_ZERO = -1e3
 
+# Where the step of the Bernoulli exercise is taken.
+COORDINATES = ("probability", "logit")
+
 _REGULAR_CASES = (
     (np.array([0.7, 0.1, 0.2]), np.array([0.4, 0.1, 0.5])),
     (np.array([0.25, 0.25, 0.25, 0.25]), np.array([0.1, 0.2, 0.3, 0.4])),
@@ -38,10 +42,10 @@ _ZERO_IN_Q_CASE = (np.array([0.5, 0.5]), np.array([1.0, 0.0]))
 
 
 def reference_kl(p, q) -> float:
-    r""":math:`\sum_c p_c \log(p_c / q_c)` for probability vectors, via :func:`natgrad.kl_categorical`.
+    r""":math:`\sum_k p_k \log(p_k / q_k)` for probability vectors, via :func:`natgrad.kl_categorical`.
 
     A zero probability becomes a logit of -1000, which softmax maps to exactly 0; the
-    KL is infinite when some :math:`q_c = 0 < p_c`.
+    KL is infinite when some :math:`q_k = 0 < p_k`.
     """
     p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
     if np.any((q == 0) & (p > 0)):
@@ -81,16 +85,16 @@ def _diagnose(value: float, p, q) -> str:
     right = reference_kl(p, q)
     where = f"For p = {np.round(p, 3).tolist()} and q = {np.round(q, 3).tolist()} you returned {value:.6g}, expected {right:.6g}."
     if _close(value, reversed_kl):
-        return f"{where} That is KL(q || p): the weights and the numerator must both come from p, sum_c p_c log(p_c / q_c)."
+        return f"{where} That is KL(q || p): the weights and the numerator must both come from p, sum_k p_k log(p_k / q_k)."
     if _close(value, unweighted):
-        return f"{where} Each log-ratio log(p_c / q_c) must be weighted by p_c: the KL is an average under p."
+        return f"{where} Each log-ratio log(p_k / q_k) must be weighted by p_k: the KL is an average under p."
     if _close(value, mean_terms):
-        return f"{where} You averaged the terms p_c log(p_c / q_c) over the classes; add them up instead."
+        return f"{where} You averaged the terms p_k log(p_k / q_k) over the classes; add them up instead."
     if _close(value, right / math.log(2.0)) or _close(value, right / math.log(10.0)):
         return f"{where} Use the natural logarithm (np.log), so that the KL is measured in nats like ng.kl_categorical."
     if value < 0:
         return f"{where} A KL divergence is never negative; check the order of p and q inside the logarithm."
-    return f"{where} Compare your code term by term with sum_c p_c log(p_c / q_c)."
+    return f"{where} Compare your code term by term with sum_k p_k log(p_k / q_k)."
 
 
 @forgiving
@@ -120,7 +124,7 @@ def check_kl(kl) -> Verdict:
             return verdict(
                 False,
                 "",
-                f"For p = {p.tolist()}, q = {q.tolist()} you returned nan. A class with p_c = 0 contributes "
+                f"For p = {p.tolist()}, q = {q.tolist()} you returned nan. A class with p_k = 0 contributes "
                 "nothing (0 log 0 = 0), so leave those terms out, e.g. with a mask p > 0.",
             )
         if not _close(value, reference_kl(p, q)):
@@ -128,7 +132,7 @@ def check_kl(kl) -> Verdict:
                 False,
                 "",
                 f"For p = {p.tolist()}, q = {q.tolist()} you returned {value:.6g}, expected {reference_kl(p, q):.6g}. "
-                "Classes with p_c = 0 contribute exactly 0.",
+                "Classes with p_k = 0 contribute exactly 0.",
             )
     p, q = _ZERO_IN_Q_CASE
     value = _call(kl, p, q)
@@ -142,37 +146,68 @@ def check_kl(kl) -> Verdict:
     return verdict(
         True,
         "Your kl agrees with ng.kl_categorical on ordinary pairs, is 0 for equal vectors, "
-        "handles p_c = 0 as 0 log 0 = 0, and is infinite where q_c = 0 < p_c.",
+        "handles p_k = 0 as 0 log 0 = 0, and is infinite where q_k = 0 < p_k.",
         "",
     )
 
 
-def bernoulli_coefficient(a: float) -> float:
-    r"""The limit :math:`c(a) = \lim_{d\to 0} \mathrm{KL}(\mathrm{Bern}(a)\,\|\,\mathrm{Bern}(a+d)) / d^2 = 1 / (2a(1-a))`."""
-    return 1.0 / (2.0 * a * (1.0 - a))
+def bernoulli_coefficient(p: float, coordinates: str = "probability") -> float:
+    r"""The coefficient of :math:`\delta^2` in the KL between a Bernoulli distribution and a small step of it.
+
+    For a step :math:`\delta` in the probability, :math:`\mathrm{KL}(\mathrm{Bern}(p)\,\|\,\mathrm{Bern}(p+\delta))
+    = \delta^2 / (2p(1-p)) + O(\delta^3)`; for a step :math:`\delta` in the logit
+    :math:`z = \log(p/(1-p))` the coefficient is :math:`p(1-p)/2`. Each is half the Bernoulli
+    Fisher information in those coordinates (chapter 3; chapter 4 relates the two).
+    """
+    if coordinates not in COORDINATES:
+        raise ValueError(f"coordinates: expected one of {COORDINATES}, got {coordinates!r}")
+    if coordinates == "logit":
+        return p * (1.0 - p) / 2.0
+    return 1.0 / (2.0 * p * (1.0 - p))
 
 
 @forgiving
-def check_bernoulli_coefficient(coefficient, a: float = 0.2) -> Verdict:
-    r"""Check an estimate of :math:`c` in :math:`\mathrm{KL}(\mathrm{Bern}(a)\,\|\,\mathrm{Bern}(a+d)) \approx c\,d^2`.
+def check_bernoulli_coefficient(coefficient, p: float = 0.2, coordinates: str = "probability") -> Verdict:
+    r"""Check an estimate of the coefficient of :math:`\delta^2` in the KL of a small Bernoulli step.
 
-    Accepted within 1 % of :math:`1/(2a(1-a))`, so that an estimate from one small step passes.
+    ``coordinates`` says where the step :math:`\delta` is taken: in the probability
+    (:math:`p \to p + \delta`) or in the logit (:math:`z \to z + \delta`). Accepted within 1 %
+    of :func:`bernoulli_coefficient`, so that an estimate from one small step passes.
     """
-    if isinstance(a, bool) or not isinstance(a, Real) or not 0.0 < a < 1.0:
-        return verdict(False, "", f"a must be a probability strictly between 0 and 1, got {a!r}.")
+    if coordinates not in COORDINATES:
+        return verdict(False, "", f"coordinates must be one of {COORDINATES}, got {coordinates!r}.")
+    if isinstance(p, bool) or not isinstance(p, Real) or not 0.0 < p < 1.0:
+        return verdict(False, "", f"p must be a probability strictly between 0 and 1, got {p!r}.")
     value = np.asarray(coefficient)
     if value.dtype.kind not in "iuf":
         return verdict(False, "", f"Pass the coefficient as a number, got {coefficient!r}.")
     if value.size != 1:
-        return verdict(False, "", f"Pass one number, the coefficient c; got an array of shape {value.shape}.")
+        return verdict(False, "", f"Pass one number, the coefficient of delta^2; got an array of shape {value.shape}.")
     value = float(value.reshape(()))
-    target = bernoulli_coefficient(a)
+    target = bernoulli_coefficient(p, coordinates)
+    other = "logit" if coordinates == "probability" else "probability"
+    formula = "1 / (2 p (1 - p))" if coordinates == "probability" else "p (1 - p) / 2"
     if math.isclose(value, target, rel_tol=1e-2):
-        return verdict(True, f"c({a:g}) = 1 / (2 a (1 - a)) = {target:.4g}, half the Fisher information 1 / (a (1 - a)).", "")
+        return verdict(
+            True,
+            f"For a step in the {coordinates}, the coefficient at p = {p:g} is {formula} = {target:.4g}, "
+            "half the Fisher information in these coordinates.",
+            "",
+        )
     if math.isclose(value, 2.0 * target, rel_tol=1e-2):
-        return verdict(False, "", f"You gave {value:.4g}, twice the coefficient. Remember the 1/2 in KL = (1/2) F d^2.")
+        return verdict(False, "", f"You gave {value:.4g}, twice the coefficient. Remember the 1/2 in KL = (1/2) F delta^2.")
+    if math.isclose(value, bernoulli_coefficient(p, other), rel_tol=1e-2):
+        return verdict(
+            False,
+            "",
+            f"You gave {value:.4g}, the coefficient for a step in the {other}; here the step is taken in the {coordinates}.",
+        )
     if not math.isfinite(value) or value <= 0:
-        return verdict(False, "", f"You gave {value}; the coefficient of d^2 is a positive number.")
+        return verdict(False, "", f"You gave {value}; the coefficient of delta^2 is a positive number.")
     if value < 0.1 * target:
-        return verdict(False, "", f"You gave {value:.4g}, far too small. Divide the KL by d squared, not by d.")
-    return verdict(False, "", f"You gave {value:.4g}. Use a small step d (e.g. 1e-4) and divide KL(Bern(a) || Bern(a + d)) by d**2.")
+        return verdict(False, "", f"You gave {value:.4g}, far too small. Divide the KL by delta squared, not by delta.")
+    return verdict(
+        False,
+        "",
+        f"You gave {value:.4g}. Take a small step delta (e.g. 1e-4) in the {coordinates} and divide the KL by delta**2.",
+    )

@@ -1,12 +1,13 @@
 r"""Self-checks for the exercises of chapter 4, the Fisher information metric.
 
-* :func:`check_bernoulli_fisher`: the Fisher of :math:`\mathrm{Bernoulli}(\mathrm{sigmoid}(\theta))`
-  as a function of the logit :math:`\theta`, which is :math:`p(1-p)`;
+* :func:`check_bernoulli_angle_fisher`: the Fisher of a Bernoulli distribution in the coordinate
+  :math:`\xi` with :math:`p = \sin^2\xi`, which is the constant 4;
 * :func:`check_softmax_regression_fisher`: the (9, 9) Fisher of softmax regression on the problem
-  of :func:`softmax_fisher_problem`, :math:`\frac1N \sum_n (\tilde x_n \tilde x_n^\top) \otimes H_n`.
+  of :func:`softmax_fisher_problem`, :math:`\frac1N \sum_n (\tilde x_n \tilde x_n^\top) \otimes \Lambda_n`.
 
 Each check recognises the typical mistakes (the empirical Fisher, a missing :math:`1/N`, the
-Kronecker factors in the wrong order, a sign, the wrong coordinates) and says which one it saw.
+Kronecker factors in the wrong order, a sign, the wrong coordinates, the chain rule applied
+once or the wrong way round) and says which one it saw.
 """
 
 from __future__ import annotations
@@ -17,11 +18,7 @@ import natgrad as ng
 from natgrad.datasets import fruit
 from natgrad.exercises._verdict import Verdict, forgiving, verdict
 
-_BERNOULLI_THETAS = (-3.0, -1.2, -0.3, 0.0, 0.4, 1.5, 2.5)
-
-
-def _sigmoid(theta: np.ndarray) -> np.ndarray:
-    return 0.5 * (np.tanh(0.5 * theta) + 1.0)
+_ANGLES = (0.15, 0.4, 0.7, np.pi / 4, 1.0, 1.25, 1.45)
 
 
 def _close(a: np.ndarray, b: np.ndarray) -> bool:
@@ -29,36 +26,41 @@ def _close(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 @forgiving
-def check_bernoulli_fisher(fisher_fn) -> Verdict:
-    r"""Check a function ``theta -> F(theta)`` for :math:`y \sim \mathrm{Bernoulli}(\mathrm{sigmoid}(\theta))`.
+def check_bernoulli_angle_fisher(fisher_fn) -> Verdict:
+    r"""Check a function ``xi -> F(xi)`` for a Bernoulli distribution with :math:`p = \sin^2\xi`.
 
-    The reference is :math:`F(\theta) = p(1-p)` with :math:`p = \mathrm{sigmoid}(\theta)`, the
-    variance of the score :math:`y - p`. Evaluated one scalar at a time at a few logits.
+    The reference is :math:`F_\xi = M \cdot \frac{1}{p(1-p)} \cdot M = 4` with
+    :math:`M = dp/d\xi = 2\sin\xi\cos\xi`: the rule :math:`F_\xi = M^\top F M` of chapter 4
+    applied to the Fisher in the mean. Evaluated one scalar at a time at a few angles in
+    :math:`(0, \pi/2)`.
     """
     if not callable(fisher_fn):
-        return verdict(False, "", f"Pass your function itself (a callable theta -> number), not {type(fisher_fn).__name__}.")
-    thetas = np.array(_BERNOULLI_THETAS)
+        return verdict(False, "", f"Pass your function itself (a callable xi -> number), not {type(fisher_fn).__name__}.")
+    angles = np.array(_ANGLES)
     values = []
-    for theta in thetas:
-        value = np.asarray(fisher_fn(float(theta)), dtype=float)
+    for xi in angles:
+        value = np.asarray(fisher_fn(float(xi)), dtype=float)
         if value.size != 1:
-            return verdict(False, "", f"At theta = {theta} your function returned shape {value.shape}; a one-parameter model has a 1x1 Fisher, a single number.")
+            return verdict(False, "", f"At xi = {xi:.3g} your function returned shape {value.shape}; a one-parameter model has a 1x1 Fisher, a single number.")
         values.append(float(value.reshape(-1)[0]))
     answer = np.array(values)
     if not np.all(np.isfinite(answer)):
-        return verdict(False, "", "Your function returned NaN or inf for some theta in [-3, 2.5]; the Fisher is finite there.")
-    p = _sigmoid(thetas)
-    reference = p * (1.0 - p)
+        return verdict(False, "", "Your function returned NaN or inf for some xi in (0, pi/2); the Fisher is finite there.")
+    p = np.sin(angles) ** 2
+    M = 2.0 * np.sin(angles) * np.cos(angles)
+    fisher_in_p = 1.0 / (p * (1.0 - p))
+    reference = np.full_like(angles, 4.0)
     if _close(answer, reference):
-        return verdict(True, "F(theta) = p (1 - p): the variance of the score y - p. It is largest at theta = 0, where one unit of logit moves p the most.", "")
+        return verdict(True, "F(xi) = M (1 / (p (1 - p))) M = 4 at every xi: in this coordinate, equal steps are equal changes of the distribution.", "")
     mistakes = [
-        (-reference, "Your values have the wrong sign. The Fisher is E[score^2] = -E[second derivative of log p], and it is never negative."),
-        (1.0 / reference, "That is 1 / (p (1 - p)), the Fisher in the coordinate p itself. In the logit theta, multiply it by (dp/dtheta)^2 = (p (1 - p))^2."),
-        (np.sqrt(reference), "That is the standard deviation of the score. The Fisher is its variance: do not take the square root."),
-        ((1.0 - p) ** 2, "That is the squared score for the label y = 1 only, an empirical Fisher. Average the squared score over y ~ Bernoulli(p)."),
-        (p**2, "That is the squared score for the label y = 0 only. Average the squared score over both labels, weighted by their probabilities."),
-        (p, "That is p, the mean of y. The Fisher is the variance of the score y - p."),
-        (1.0 - p, "That is 1 - p. The Fisher is the variance of the score y - p."),
+        (-reference, "Your values have the wrong sign. A Fisher is a variance, never negative."),
+        (fisher_in_p, "That is 1 / (p (1 - p)), the Fisher in p itself. In xi, multiply it on both sides by M = dp/dxi."),
+        (M * fisher_in_p, "You multiplied by M = dp/dxi once. The rule F_xi = M^T F M uses it on both sides."),
+        (fisher_in_p / M**2, "You divided by M^2. With p = phi(xi) and M = dp/dxi, the Fisher in xi is M^T F M, not M^-T F M^-1."),
+        (reference / 4.0, "Off by a factor of 4: d/dxi sin^2(xi) = 2 sin(xi) cos(xi); did you drop the 2?"),
+        (reference / 2.0, "That is half the Fisher. 1 / (2 p (1 - p)) is the coefficient of the KL's quadratic term; the Fisher is twice it."),
+        (p * (1.0 - p), "That is p (1 - p), the Fisher in the logit, not in xi."),
+        (reference / 16.0, "That is 1 / F, the inverse of the Fisher."),
     ]
     for candidate, hint in mistakes:
         if _close(answer, candidate):
@@ -67,8 +69,8 @@ def check_bernoulli_fisher(fisher_fn) -> Verdict:
     return verdict(
         False,
         "",
-        f"At theta = {thetas[worst]:g} your function gives {answer[worst]:.6g}, the Fisher is {reference[worst]:.6g}. "
-        "Write the score d/dtheta log p(y | theta) for y = 0 and y = 1 and average its square over y.",
+        f"At xi = {angles[worst]:.3g} your function gives {answer[worst]:.6g}, which is not the Fisher. "
+        "Compute M = dp/dxi and apply F_xi = M (1 / (p (1 - p))) M.",
     )
 
 
@@ -131,7 +133,7 @@ def check_softmax_regression_fisher(answer) -> Verdict:
     hints = {
         "empirical": "This is the empirical Fisher: you used the data's labels y. The Fisher averages over labels drawn from the model, y ~ p(. | x).",
         "sum": "Your matrix is N times too large: the Fisher is a mean over the rows, divide the sum by N.",
-        "transposed": "The Kronecker factors are in the wrong order. The parameters are stored feature by feature (all classes of feature 1, then feature 2, then the biases), so the input factor comes first: kron(x~ x~^T, H).",
+        "transposed": "The Kronecker factors are in the wrong order. The parameters are stored feature by feature (all classes of feature 1, then feature 2, then the biases), so the input factor comes first: kron(x~ x~^T, Lambda) with Lambda = diag(p) - p p^T.",
         "diag_only": "You used diag(p) for the output Fisher and forgot to subtract p p^T: the score e_y - p has mean zero only after subtracting p.",
         "kfac": "You took the Kronecker product of the two means. The Fisher is the mean of the Kronecker products; the product of means is the K-FAC approximation of chapter 8.",
     }
