@@ -7,9 +7,10 @@ the book's order: :mod:`~natgrad.descent` (chapter 1), :mod:`~natgrad.distributi
 :mod:`~natgrad.steps` (chapters 5 and 8), :mod:`~natgrad.constrained` (chapter 5),
 :mod:`~natgrad.reparametrize` (chapter 6), :mod:`~natgrad.minibatch` (chapter 7),
 :mod:`~natgrad.curvature`, :mod:`~natgrad.linesearch` and :mod:`~natgrad.optimizers`
-(chapter 8), :mod:`~natgrad.family` (chapter 9); :mod:`~natgrad.datasets` holds the small data
-sets, :mod:`~natgrad.exercises` the exercise checkers and :mod:`~natgrad.plotting` the look
-of the figures. Parameters are always one flat float64 vector.
+(chapter 8), :mod:`~natgrad.family` and :mod:`~natgrad.glm` (chapter 9);
+:mod:`~natgrad.datasets` holds the small data sets, :mod:`~natgrad.exercises` the exercise
+checkers and :mod:`~natgrad.plotting` the look of the figures. Parameters are always one
+flat float64 vector.
 """
 
 from natgrad import (
@@ -19,6 +20,7 @@ from natgrad import (
     exercises,
     family,
     geometry,
+    glm,
     linear_gaussian,
     linesearch,
     minibatch,
@@ -49,6 +51,7 @@ __all__ = [
     "fisher_vector_product",
     "gaussian_fisher",
     "geometry",
+    "glm",
     "gradient_descent",
     "kl_categorical",
     "kl_gaussian",

@@ -21,6 +21,7 @@ from natgrad._checks import finite_array, flat_vector, generator, nonnegative_fi
 from natgrad.distributions import softmax
 from natgrad.fisher import KINDS, _layer_factors, output_factors
 from natgrad.models import Model, _check_model, check_labels
+from natgrad.solvers import DEFAULT_RTOL, _check_rtol, _resolved_eigenvalues
 
 
 def _pieces(model: Model, params, X, kind: str, y, n_samples: int, rng):
@@ -126,7 +127,7 @@ def kfac_matrix(factors, damping: float = 0.0, pi_correction: bool = True) -> np
     return out
 
 
-def kfac_direction(factors, grad, damping: float = 0.0, pi_correction: bool = True) -> np.ndarray:
+def kfac_direction(factors, grad, damping: float = 0.0, pi_correction: bool = True, rtol: float = DEFAULT_RTOL) -> np.ndarray:
     r"""The K-FAC direction: per layer, solve :math:`(A_l + \pi_l\sqrt\lambda I) \otimes (G_l + \tfrac{\sqrt\lambda}{\pi_l} I)\, d_l = g_l`.
 
     With :math:`g_l` reshaped to the (n_in + 1, n_out) matrix :math:`V` (row-major, as the
@@ -140,25 +141,31 @@ def kfac_direction(factors, grad, damping: float = 0.0, pi_correction: bool = Tr
     :math:`\pi_l^2 = (\mathrm{tr}A_l / \dim A_l) / (\mathrm{tr}G_l / \dim G_l)`; with
     ``pi_correction=False``, :math:`\pi_l = 1`. Either way the damping differs from
     :math:`A \otimes G + \lambda I` by the cross terms :math:`\sqrt\lambda(\pi I \otimes G + A \otimes I/\pi)`.
-    With ``damping=0`` singular factors (the output layer's G always is: softmax ignores a
-    shift of all logits) get the minimum-norm solution, through eigendecompositions of A and G.
+
+    The solves go through the eigendecompositions of the two damped factors. Singular factors
+    (the output layer's G always is: softmax ignores a shift of all logits) get the
+    minimum-norm solution: each factor's eigenvalues at or below ``rtol`` times that factor's
+    largest count as zero (the rule of :func:`natgrad.natural_direction`), and so does every
+    eigenvalue :math:`\omega_a\omega_g` of the Kronecker product that involves one of them. The
+    rule is per factor because each factor fixes its own eigenvalues to about
+    :math:`10^{-16}` of its largest: a product of two small eigenvalues that are each resolved
+    is resolved too, although it may lie far below ``rtol`` times the largest product.
     Chapter 8.
     """
     factors = _check_factors(factors)
     nonnegative_finite(damping, "damping")
+    rtol = _check_rtol(rtol)
     sizes = [A.shape[0] * G.shape[0] for A, G in factors]
     grad = np.asarray(flat_vector(grad, "grad", sum(sizes)), dtype=float)
     pieces, start = [], 0
     for (A, G), size in zip(factors, sizes):
         damp_a, damp_g = _split_damping(A, G, damping, pi_correction)
-        eig_a, vec_a = np.linalg.eigh(A)
-        eig_g, vec_g = np.linalg.eigh(G)
-        products = np.outer(eig_a + damp_a, eig_g + damp_g)
-        # Eigenvalues of the Kronecker product are the products; drop those at round-off level, as lstsq does.
-        cutoff = np.finfo(float).eps * max(products.shape) * np.abs(products).max()
-        inverse = np.divide(1.0, products, out=np.zeros_like(products), where=products > cutoff)
+        eig_a, vec_a = np.linalg.eigh(0.5 * (A + A.T) + damp_a * np.eye(A.shape[0]))
+        eig_g, vec_g = np.linalg.eigh(0.5 * (G + G.T) + damp_g * np.eye(G.shape[0]))
+        inverse_a = np.divide(1.0, eig_a, out=np.zeros_like(eig_a), where=_resolved_eigenvalues(eig_a, rtol))
+        inverse_g = np.divide(1.0, eig_g, out=np.zeros_like(eig_g), where=_resolved_eigenvalues(eig_g, rtol))
         V = grad[start : start + size].reshape(A.shape[0], G.shape[0])
-        pieces.append((vec_a @ ((vec_a.T @ V @ vec_g) * inverse) @ vec_g.T).ravel())
+        pieces.append((vec_a @ ((vec_a.T @ V @ vec_g) * np.outer(inverse_a, inverse_g)) @ vec_g.T).ravel())
         start += size
     return np.concatenate(pieces)
 
@@ -167,7 +174,11 @@ def diagonal_direction(diagonal, grad, damping: float = 0.0) -> np.ndarray:
     r"""Solve the diagonal system :math:`(\mathrm{diag}(f) + \lambda I)\, d = g` entrywise: :math:`d_i = g_i / (f_i + \lambda)`.
 
     ``diagonal`` is :math:`f`, e.g. from :func:`diagonal_fisher`. With ``damping=0`` entries
-    where :math:`f_i = 0` get :math:`d_i = 0` (the minimum-norm solution). Chapter 8.
+    where :math:`f_i = 0` get :math:`d_i = 0` (the minimum-norm solution). Unlike the dense and
+    K-FAC solves, this one needs no relative cutoff: each :math:`f_i` is a mean of squares,
+    a sum without cancellation, so a tiny entry is a small number and not round-off; only an
+    exact zero is a null direction (a feature that is zero on every row, whose gradient entry
+    is zero too). Chapter 8.
     """
     diagonal = np.asarray(finite_array(diagonal, "diagonal"), dtype=float)
     if diagonal.ndim != 1:

@@ -65,3 +65,30 @@ def reference_log_softmax(z):
     import autograd.numpy as anp
 
     return z - anp.log(anp.sum(anp.exp(z), axis=-1, keepdims=True))
+
+
+def planted_psd(n: int, n_null: int, rng, smallest: float = 1e-6, scale: float = 1.0, null_noise: float = 0.0, noise: float = 0.0, genuine=None):
+    """A symmetric PSD matrix with a planted null space, plus round-off-sized noise.
+
+    F = scale * Q diag(omega) Q^T with n_null zero eigenvalues and the others log-uniform in
+    [smallest, 1] (the largest is 1), or the n - n_null values ``genuine`` if given; then a symmetric perturbation of norm ``null_noise *
+    scale`` inside the null space (round-off eigenvalues of either sign) and one of norm
+    ``noise * scale`` in general position. Returns (F, Z, pinv): Z (n, n_null) an orthonormal
+    basis of the planted null space and pinv the pseudo-inverse of the noiseless matrix,
+    both from the planted eigendecomposition, not from a solver.
+    """
+    Q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    if genuine is None:
+        genuine = np.exp(rng.uniform(np.log(smallest), 0.0, size=n - n_null))
+        genuine[np.argmax(genuine)] = 1.0
+    genuine = np.asarray(genuine, dtype=float)
+    omega = np.concatenate([np.zeros(n_null), genuine])
+    F = scale * (Q * omega) @ Q.T
+    Z, K = Q[:, :n_null], Q[:, n_null:]
+    for size, basis in ((null_noise, Z), (noise, Q)):
+        if size > 0 and basis.shape[1] > 0:
+            S = rng.normal(size=(basis.shape[1], basis.shape[1]))
+            S = S + S.T
+            F = F + size * scale * basis @ (S / np.linalg.norm(S, 2)) @ basis.T
+    pinv = (K / (scale * genuine)) @ K.T
+    return 0.5 * (F + F.T), Z, pinv

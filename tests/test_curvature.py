@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import natgrad as ng
 from natgrad.curvature import diagonal_direction, diagonal_fisher, kfac_direction, kfac_factors, kfac_matrix
-from tests.helpers import make_data, probabilities, random_params, reference_logits
+from tests.helpers import make_data, planted_psd, probabilities, random_params, reference_logits
 
 
 def layer_blocks(model):
@@ -199,6 +199,27 @@ def test_kfac_direction_equals_the_exact_natural_direction_where_kfac_is_exact()
     g = np.random.default_rng(23).normal(size=model.n_params)
     d = kfac_direction(kfac_factors(model, params, X), g, 0.0)
     np.testing.assert_allclose(d, ng.natural_direction(g, ng.fisher(model, params, X)), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("scale_a, scale_g", [(1.0, 1.0), (1e-6, 1e4), (1e6, 1e-8)])
+def test_kfac_direction_cuts_each_factor_at_its_own_round_off(scale_a, scale_g):
+    """Reference: D = A^+ V G^+ with both pseudo-inverses from the planted eigendecompositions.
+    A (4 x 4) has genuine eigenvalues down to 1e-8 of its largest and a null direction with
+    round-off 1e-15; G (3 x 3) a null direction with round-off 1e-15 and eigenvalues down to 1e-8.
+    Their smallest kept product is 1e-16 of the largest: a dense cutoff would drop it, but each
+    factor resolves its own eigenvalue, so the product is kept and its component is exact to
+    about 1e-8. The rule is relative per factor, so scaling A and G changes nothing but the
+    overall factor."""
+    rng = np.random.default_rng(11)
+    A, _, A_pinv = planted_psd(4, 1, rng, scale=scale_a, null_noise=1e-15, genuine=[1e-8, 0.1, 1.0])
+    G, _, G_pinv = planted_psd(3, 1, rng, scale=scale_g, null_noise=1e-15, genuine=[1e-8, 1.0])
+    _, A_vectors = np.linalg.eigh(A)
+    _, G_vectors = np.linalg.eigh(G)
+    # A gradient with a large component along the product of the two small eigenvalues.
+    V = np.outer(A_vectors[:, 1], G_vectors[:, 1]) + rng.normal(size=(4, 3))
+    expected = A_pinv @ V @ G_pinv
+    d = kfac_direction([(A, G)], V.ravel(), damping=0.0)
+    np.testing.assert_allclose(d, expected.ravel(), rtol=0, atol=1e-6 * np.abs(expected).max())
 
 
 @given(seed=st.integers(0, 10_000), damping=st.floats(1e-4, 10.0))

@@ -142,44 +142,26 @@ def bernoulli_kl(p, q):
     return p * math.log(p / q) + (1 - p) * math.log((1 - p) / (1 - q))
 
 
-def sigm(z):
-    return 1.0 / (1.0 + math.exp(-z))
-
-
-def logit(p):
-    return math.log(p / (1.0 - p))
-
-
 def probability_step_estimate(p, delta):
     return bernoulli_kl(p, p + delta) / delta**2
 
 
-def logit_step_estimate(p, delta):
-    return bernoulli_kl(p, sigm(logit(p) + delta)) / delta**2
-
-
 @pytest.mark.parametrize("p", [0.5, 0.2, 0.03])
 def test_bernoulli_coefficient_is_the_small_step_limit(p):
-    """Reference: KL / delta^2 at delta = 1e-5 from the hand-written Bernoulli KL, in both coordinates."""
-    delta = 1e-5
-    assert math.isclose(ch03.bernoulli_coefficient(p), probability_step_estimate(p, delta), rel_tol=1e-3)
-    assert math.isclose(ch03.bernoulli_coefficient(p, "logit"), logit_step_estimate(p, delta), rel_tol=1e-3)
+    """Reference: KL / delta^2 at delta = 1e-5 from the hand-written Bernoulli KL."""
+    assert math.isclose(ch03.bernoulli_coefficient(p), probability_step_estimate(p, 1e-5), rel_tol=1e-3)
 
 
-def test_bernoulli_coefficient_rejects_unknown_coordinates():
-    with pytest.raises(ValueError, match="coordinates"):
-        ch03.bernoulli_coefficient(0.2, "log_odds")
+@pytest.mark.parametrize("p", [0.0, 1.0, 1.5, True, "0.2"])
+def test_bernoulli_coefficient_rejects_a_bad_probability(p):
+    with pytest.raises(ValueError, match="p: expected a probability"):
+        ch03.bernoulli_coefficient(p)
 
 
-@pytest.mark.parametrize(
-    ("coordinates", "estimate"),
-    [("probability", probability_step_estimate), ("logit", logit_step_estimate)],
-)
-def test_check_bernoulli_coefficient_accepts_an_estimate_from_a_small_step(coordinates, estimate, capsys):
-    result, out = run(ch03.check_bernoulli_coefficient, estimate(0.2, 1e-3), capsys, coordinates=coordinates)
+def test_check_bernoulli_coefficient_accepts_an_estimate_from_a_small_step(capsys):
+    result, out = run(ch03.check_bernoulli_coefficient, probability_step_estimate(0.2, 1e-3), capsys)
     assert result and out.startswith("Correct.")
-    assert coordinates in out
-    result, _ = run(ch03.check_bernoulli_coefficient, np.array([estimate(0.3, 1e-4)]), capsys, p=0.3, coordinates=coordinates)
+    result, _ = run(ch03.check_bernoulli_coefficient, np.array([probability_step_estimate(0.3, 1e-4)]), capsys, p=0.3)
     assert result
 
 
@@ -187,8 +169,9 @@ def test_check_bernoulli_coefficient_accepts_an_estimate_from_a_small_step(coord
     ("answer", "hint"),
     [
         (2 * 3.125, "twice"),  # the Fisher 1 / (p (1 - p)) instead of half of it
-        (0.08, "step in the logit"),  # the logit coefficient p (1 - p) / 2
+        (0.08, "step in the logit"),  # p (1 - p) / 2, the coefficient of a step in the logit
         (bernoulli_kl(0.2, 0.2 + 1e-4) / 1e-4, "not by delta"),
+        (probability_step_estimate(0.2, 0.1), "small step"),  # a step too long for the quadratic term
         (4.0, "small step"),
         (-3.125, "positive"),
         (float("nan"), "positive"),
@@ -196,34 +179,21 @@ def test_check_bernoulli_coefficient_accepts_an_estimate_from_a_small_step(coord
         ("3.125", "as a number"),
     ],
 )
-def test_check_bernoulli_coefficient_rejects_mistakes_for_a_probability_step(answer, hint, capsys):
+def test_check_bernoulli_coefficient_rejects_mistakes(answer, hint, capsys):
     result, out = run(ch03.check_bernoulli_coefficient, answer, capsys)
     assert not result
     assert out.startswith("Not yet.") and hint in out, out
 
 
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [
-        (0.16, "twice"),  # the logit Fisher p (1 - p) instead of half of it
-        (3.125, "step in the probability"),  # the coefficient of a step in p
-        (logit_step_estimate(0.2, 1e-4) * 1e-4, "not by delta"),
-        (0.5, "small step"),
-        (0.0, "positive"),
-    ],
-)
-def test_check_bernoulli_coefficient_rejects_mistakes_for_a_logit_step(answer, hint, capsys):
-    result, out = run(ch03.check_bernoulli_coefficient, answer, capsys, coordinates="logit")
+def test_check_bernoulli_coefficient_uses_the_given_probability(capsys):
+    """The right coefficient at p = 0.2 is wrong at p = 0.05, and the other way round."""
+    result, _ = run(ch03.check_bernoulli_coefficient, 3.125, capsys, p=0.05)
     assert not result
-    assert out.startswith("Not yet.") and hint in out, out
+    result, _ = run(ch03.check_bernoulli_coefficient, 1 / (2 * 0.05 * 0.95), capsys, p=0.05)
+    assert result
 
 
 @pytest.mark.parametrize("p", [0.0, 1.0, -0.2, True, "0.2"])
 def test_check_bernoulli_coefficient_rejects_a_bad_probability(p, capsys):
     result, out = run(ch03.check_bernoulli_coefficient, 3.125, capsys, p=p)
     assert not result and "strictly between 0 and 1" in out
-
-
-def test_check_bernoulli_coefficient_rejects_unknown_coordinates(capsys):
-    result, out = run(ch03.check_bernoulli_coefficient, 3.125, capsys, coordinates="mean")
-    assert not result and "coordinates must be one of" in out

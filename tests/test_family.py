@@ -7,6 +7,8 @@ hand-written losses, scikit-learn's LogisticRegression, explicit loops, closed f
 
 from __future__ import annotations
 
+import math
+
 import autograd
 import autograd.numpy as anp
 import numpy as np
@@ -55,6 +57,20 @@ def test_irls_step_is_weighted_least_squares_of_the_working_response():
     z = X @ theta + (y - p) / w
     expected = np.linalg.lstsq(np.sqrt(w)[:, None] * X, np.sqrt(w) * z, rcond=None)[0]
     np.testing.assert_allclose(family.irls_step(theta, X, y), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_irls_step_with_a_duplicated_column_is_the_minimum_norm_newton_step():
+    """Reference: the IRLS step of the design without the copy, solved with numpy.linalg.solve;
+    with column 2 duplicated, X^T D X is singular, the steps that fit are those whose two copies
+    sum to the reduced step, and the minimum-norm one splits it equally."""
+    X, y = binary_problem(seed=5)
+    X_dup = np.column_stack([X[:, 0], X[:, 1], X[:, 1], X[:, 2]])
+    theta = np.array([0.3, -0.2, -0.4, 0.1])
+    reduced = np.array([theta[0], theta[1] + theta[2], theta[3]])
+    p = 1 / (1 + np.exp(-X @ reduced))
+    step = np.linalg.solve(X.T @ ((p * (1 - p))[:, None] * X), X.T @ (y - p))
+    expected = theta + np.array([step[0], step[1] / 2, step[1] / 2, step[2]])
+    np.testing.assert_allclose(family.irls_step(theta, X_dup, y), expected, rtol=1e-9, atol=1e-12)
 
 
 def test_irls_iterations_reach_the_maximum_likelihood_estimate():
@@ -252,6 +268,80 @@ def test_natural_policy_gradient_true_kl_close_to_budget_for_small_budgets():
         path = family.natural_policy_gradient(np.zeros(5), REWARDS, budget, n_steps=1)
         errors.append(abs(family.step_kls(path)[0] / budget - 1))
     assert errors[1] < 0.2 * errors[0]
+
+
+def saturated_policies(n_policies=1500, seed=42):
+    """Logits anywhere in [-40, 40], and a few corners: policies from uniform to deterministic within 1e-35."""
+    rng = np.random.default_rng(seed)
+    policies = [rng.uniform(-40.0, 40.0, size=5) for _ in range(n_policies)]
+    return policies + [np.array(c, dtype=float) for c in ([40, -40, 0, 0, -40], [-40, 40, 40, 0, 40], [40, 39, -40, -40, -40])]
+
+
+def test_policy_fisher_and_gradient_keep_full_relative_accuracy_on_saturated_policies():
+    """Reference: the same formulas summed exactly (math.fsum) from the same probabilities:
+    F_kk = p_k * sum_{j != k} p_j and g_k = p_k * sum_j p_j (r_k - r_j). Written as p_k - p_k^2 and
+    p_k (r_k - p^T r), the entries of the likely arm cancel and lose all their digits once
+    1 - p_max < 1e-16, which puts the round-off eigenvalue of the null vector 1 at up to 0.6
+    omega_max; here it stays at round-off, below 1e-15 omega_max."""
+    for logits in saturated_policies():
+        p = ng.softmax(logits)  # the same probabilities: this checks the formulas built on them
+        F, g = family.policy_fisher(logits), family.policy_gradient(logits, REWARDS)
+        diagonal = np.array([p[k] * math.fsum(np.delete(p, k)) for k in range(5)])
+        gradient = p * np.array([math.fsum(p * (reward - REWARDS)) for reward in REWARDS])
+        np.testing.assert_allclose(np.diag(F), diagonal, rtol=1e-13, atol=0)
+        np.testing.assert_allclose(F - np.diag(np.diag(F)), -np.outer(p, p) + np.diag(p * p), rtol=1e-15, atol=0)
+        np.testing.assert_allclose(g, gradient, rtol=1e-13, atol=0)
+        omega = np.linalg.eigvalsh(F)
+        null_eigenvalue = (np.ones(5) @ F @ np.ones(5)) / 5
+        assert abs(null_eigenvalue) <= 1e-15 * omega.max(), logits
+
+
+def test_bandit_natural_direction_is_the_centred_reward_vector_at_logits_up_to_40():
+    """Reference: the closed form F^+ g = r - mean(r) 1 of chapter 9 (for every policy), through
+    family.policy_gradient, family.policy_fisher and ng.natural_direction, at 2000 policies whose
+    logits reach magnitude 40: a common shift of up to 31 plus a spread of up to 18 nats between
+    arms (beyond about 20 nats the smallest genuine eigenvalue, about e^-spread omega_max, falls
+    below what float64 resolves; the next test covers those policies). The old code (p - p^2
+    and lstsq) missed by up to 45 times the length of the answer."""
+    rng = np.random.default_rng(43)
+    centred = REWARDS - REWARDS.mean()
+    worst = 0.0
+    for _ in range(2000):
+        logits = rng.uniform(-9.0, 9.0, size=5) + rng.uniform(-31.0, 31.0)
+        d = ng.natural_direction(family.policy_gradient(logits, REWARDS), family.policy_fisher(logits))
+        worst = max(worst, np.linalg.norm(d - centred) / np.linalg.norm(centred))
+    assert worst < 1e-8, worst
+
+
+def test_bandit_natural_step_is_exact_at_saturated_policies():
+    """Reference: Var_p(r) by exact summation. At logits anywhere in [-40, 40] the quadratic KL
+    model and the gain of the natural direction, which set the natural step, equal those of
+    the closed form r - mean(r) 1 (both are Var_p(r)) to 1e-10, and the direction is no longer
+    than the closed form."""
+    centred = REWARDS - REWARDS.mean()
+    for logits in saturated_policies(seed=44):
+        F, g = family.policy_fisher(logits), family.policy_gradient(logits, REWARDS)
+        p = probabilities(logits)
+        variance = math.fsum(p * (REWARDS - math.fsum(p * REWARDS)) ** 2)
+        d = ng.natural_direction(g, F)
+        assert np.linalg.norm(d) <= 1.01 * np.linalg.norm(centred), logits
+        assert g @ d == pytest.approx(variance, rel=1e-10), logits
+        assert d @ F @ d == pytest.approx(variance, rel=1e-10), logits
+
+
+def test_natural_policy_gradient_is_the_closed_form_up_to_a_deterministic_policy():
+    """Reference: step t is sqrt(2 epsilon / Var_{p_t}(r)) (r - mean(r) 1), with Var by exact
+    summation: chapter 9's run (26 steps, budget 0.01) until 1 - p(best arm) is 3e-5. Its last
+    step has length 8.20; the old code printed 25.65, most of it along the null vector."""
+    budget = 0.01
+    path = family.natural_policy_gradient(LOGITS, REWARDS, budget, n_steps=26)
+    centred = REWARDS - REWARDS.mean()
+    for before, after in zip(path[:-1], path[1:]):
+        p = probabilities(before)
+        variance = math.fsum(p * (REWARDS - math.fsum(p * REWARDS)) ** 2)
+        np.testing.assert_allclose(after - before, np.sqrt(2 * budget / variance) * centred, rtol=1e-7)
+    assert np.linalg.norm(path[-1] - path[-2]) == pytest.approx(8.20, abs=0.005)
+    assert 1 - probabilities(path[-1])[-1] == pytest.approx(3.0e-5, rel=0.02)
 
 
 def test_vanilla_policy_gradient_matches_a_loop_and_step_kls_match_the_definition():

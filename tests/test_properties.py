@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import natgrad as ng
+from tests.helpers import planted_psd
 
 FAST = settings(max_examples=25, deadline=None)
 SLOW = settings(max_examples=12, deadline=None)
@@ -169,3 +170,46 @@ def test_natural_step_hits_quadratic_budget(problem, kl_budget, damping, matrix_
     delta = new - params
     quad = 0.5 * delta @ F @ delta + 0.5 * damping * delta @ delta
     np.testing.assert_allclose(quad, kl_budget, rtol=1e-9)
+
+
+# ---------------------------------------------------------------- minimum-norm solve
+
+
+@st.composite
+def planted_systems(draw):
+    """A PSD matrix with a planted null space (possibly none), its noise and a gradient."""
+    seed = draw(seeds)
+    n = draw(st.integers(2, 12))
+    n_null = draw(st.integers(0, n - 1))
+    smallest = draw(st.sampled_from([1.0, 1e-2, 1e-6]))
+    scale = 2.0 ** draw(st.integers(-40, 40))
+    rng = np.random.default_rng(seed)
+    F, Z, pinv = planted_psd(n, n_null, rng, smallest=smallest, scale=scale, null_noise=1e-15, noise=1e-16)
+    return F, Z, pinv, rng.normal(size=n)
+
+
+@SLOW
+@given(planted_systems())
+def test_natural_direction_is_the_planted_pseudo_inverse_solution(system):
+    """Reference: the pseudo-inverse of the noiseless matrix from its planted eigenvectors; the
+    direction has no component along the planted null space (1e-8 relative)."""
+    F, Z, pinv, g = system
+    expected = pinv @ g
+    d = ng.natural_direction(g, F)
+    np.testing.assert_allclose(d, expected, rtol=0, atol=1e-7 * np.linalg.norm(expected))
+    assert np.linalg.norm(Z.T @ d) <= 1e-8 * np.linalg.norm(expected)
+
+
+@SLOW
+@given(planted_systems(), st.integers(-20, 20), st.floats(-10.0, 10.0).filter(lambda c: abs(c) > 1e-3))
+def test_natural_direction_scales_as_one_over_the_fisher_and_is_orthogonally_invariant(system, power, c):
+    """Reference: identities of the pseudo-inverse, (zeta F)^+ (c g) = (c / zeta) F^+ g (the cutoff
+    is relative, so a rescaled Fisher keeps the same eigenvalues; zeta a power of 2 so the scaling
+    is exact in float64) and (R^T F R)^+ R^T g = R^T F^+ g for an orthogonal R."""
+    F, _, _, g = system
+    d = ng.natural_direction(g, F)
+    zeta = 2.0**power
+    np.testing.assert_allclose(ng.natural_direction(c * g, zeta * F), (c / zeta) * d, rtol=0, atol=1e-12 * abs(c / zeta) * np.linalg.norm(d))
+    R, _ = np.linalg.qr(np.random.default_rng(power + 100).normal(size=F.shape))
+    rotated = ng.natural_direction(R.T @ g, R.T @ F @ R)
+    np.testing.assert_allclose(R @ rotated, d, rtol=0, atol=1e-7 * np.linalg.norm(d))

@@ -7,12 +7,14 @@ whose phi-space gradient and Fisher come from autograd (not from natgrad's formu
 
 from __future__ import annotations
 
+import math
+
 import autograd
 import numpy as np
 import pytest
 
 import natgrad as ng
-from tests.helpers import make_data, probabilities, random_params
+from tests.helpers import make_data, planted_psd, probabilities, random_params
 
 
 def loss_grad(model, params, X, y):
@@ -249,3 +251,116 @@ def test_natural_step_invariance_with_invertible_fisher():
     step_u = ng.natural_step(u, g_u, F_u, 1e-2)
     step_phi = ng.natural_step(phi, g_phi, F_phi, 1e-2)
     np.testing.assert_allclose(A @ step_phi, step_u, rtol=1e-10, atol=1e-12)
+
+
+# ---------------------------------------------------------------- minimum-norm solves: the relative eigenvalue cutoff
+
+REWARDS = np.array([0.7, 0.5, 0.3, 0.2, 1.0])  # chapter 9's bandit
+CENTRED_REWARDS = REWARDS - REWARDS.mean()
+
+
+def bandit_fisher(logits):
+    """diag(p) - p p^T for a softmax policy, the diagonal summed exactly as p_k * fsum_{j != k} p_j (no cancellation)."""
+    p = probabilities(logits)
+    F = -np.outer(p, p)
+    F[np.diag_indices(p.size)] = [p[k] * math.fsum(np.delete(p, k)) for k in range(p.size)]
+    return F
+
+
+def bandit_gradient(logits):
+    """p * (r - p^T r), with r_k - p^T r summed exactly as fsum_j p_j (r_k - r_j)."""
+    p = probabilities(logits)
+    return p * np.array([math.fsum(p * (reward - REWARDS)) for reward in REWARDS])
+
+
+def test_natural_direction_bandit_is_the_centred_reward_vector_at_logits_up_to_40():
+    """Reference: the closed form F^+ g = r - mean(r) 1 of chapter 9, for every policy, at 2000
+    random policies whose logits reach magnitude 40: a common shift of up to 31 (which changes
+    no probability) plus a spread of up to 18 nats between arms. The relative error of a
+    minimum-norm solve grows like 1e-16 e^spread (the smallest genuine eigenvalue is about
+    e^-spread omega_max); at 18 nats it is below 2e-9. The Fisher and gradient are summed
+    exactly here, so this checks the solve alone; test_family checks natgrad's own bandit."""
+    rng = np.random.default_rng(40)
+    worst = 0.0
+    for _ in range(2000):
+        logits = rng.uniform(-9.0, 9.0, size=5) + rng.uniform(-31.0, 31.0)
+        d = ng.natural_direction(bandit_gradient(logits), bandit_fisher(logits))
+        worst = max(worst, np.linalg.norm(d - CENTRED_REWARDS) / np.linalg.norm(CENTRED_REWARDS))
+    assert worst < 1e-8, worst
+
+
+def test_natural_direction_saturated_softmax_regression_is_orthogonal_to_the_logit_shifts():
+    """Reference: the known null space of the softmax-regression Fisher, {W[i, :] += c_i, b += c}
+    (one vector per feature row and one for the biases), orthonormalised; parameters scaled so
+    that the logits reach magnitudes 5 to 40 (probabilities as small as 1e-30). The direction
+    has no component along it to 1e-8 relative, and solves F d = g."""
+    model = ng.softmax_regression(3, 4)
+    X, y = make_data(40, 3, 4, seed=12)
+    base = random_params(model, seed=13)
+    shifts = []
+    for row in range(model.n_features + 1):
+        table = np.zeros((model.n_features + 1, model.n_classes))
+        table[row] = 1.0
+        shifts.append(table.ravel())
+    null_basis, _ = np.linalg.qr(np.column_stack(shifts))
+    for size in (5.0, 10.0, 20.0, 40.0):
+        params = base * size / np.abs(model.logits(base, X)).max()
+        F = ng.fisher(model, params, X)
+        g = loss_grad(model, params, X, y)
+        d = ng.natural_direction(g, F)
+        assert np.linalg.norm(null_basis.T @ d) < 1e-8 * np.linalg.norm(d), size
+        assert np.linalg.norm(F @ d - g) < 1e-8 * np.linalg.norm(g), size
+
+
+@pytest.mark.parametrize("n, n_null", [(2, 1), (3, 1), (4, 2), (8, 3), (20, 5)])
+@pytest.mark.parametrize("scale", [1e-8, 1.0, 1e8])
+@pytest.mark.parametrize("null_noise", [1e-16, 1e-15])
+def test_natural_direction_planted_null_space_with_round_off_noise(n, n_null, scale, null_noise):
+    """Reference: the pseudo-inverse of the noiseless matrix, built from its planted eigenvectors.
+    Genuine eigenvalues from 1e-6 to 1 (times scale); round-off noise of norm null_noise *
+    scale inside the null space and 1e-16 * scale in general position. 1e-15 is the size of the
+    round-off eigenvalues measured for null directions of real Fishers (up to 9.2e-16); it
+    survives lstsq's cutoff of 2.2e-16 * P * omega_max when P <= 4. The cutoff is relative, so
+    the answer does not depend on scale."""
+    rng = np.random.default_rng(1000 * n + n_null)
+    F, Z, pinv = planted_psd(n, n_null, rng, smallest=1e-6, scale=scale, null_noise=null_noise, noise=1e-16)
+    g = rng.normal(size=n)
+    expected = pinv @ g
+    d = ng.natural_direction(g, F)
+    np.testing.assert_allclose(d, expected, rtol=0, atol=1e-8 * np.linalg.norm(expected))
+    assert np.linalg.norm(Z.T @ d) < 1e-8 * np.linalg.norm(expected)
+
+
+def test_natural_direction_rtol_decides_which_eigenvalues_count_as_zero():
+    """Reference: the planted eigendecomposition. Eigenvalues 0 (+ round-off 1e-16), 1e-9,
+    1e-3, 1: rtol = 1e-10 keeps 1e-9, rtol = 1e-8 drops it, and rtol = 0 keeps even the
+    round-off eigenvalue, whose inverse then dominates the direction."""
+    rng = np.random.default_rng(7)
+    Q, _ = np.linalg.qr(rng.normal(size=(4, 4)))
+    omega = np.array([1e-16, 1e-9, 1e-3, 1.0])
+    F = (Q * omega) @ Q.T
+    F = 0.5 * (F + F.T)
+    g = Q @ np.array([0.0, 1e-9, 1e-3, 1.0])  # in the range of F, as a gradient is
+    coefficients = np.array([0.0, 1.0, 1.0, 1.0])  # (u_i^T g) / omega_i for the kept i
+    np.testing.assert_allclose(ng.natural_direction(g, F, rtol=1e-10), Q @ coefficients, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(ng.natural_direction(g, F, rtol=1e-8), Q @ (coefficients * [0, 0, 1, 1]), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ng.natural_direction(g, F), Q @ coefficients, rtol=0, atol=1e-6)
+    # A gradient with a round-off component along the null vector: rtol = 0 divides it by 1e-16.
+    g_noisy = g + 1e-12 * Q[:, 0]
+    assert np.linalg.norm(ng.natural_direction(g_noisy, F)) < 2.0
+    assert np.linalg.norm(ng.natural_direction(g_noisy, F, rtol=0.0)) > 1e3
+
+
+def test_natural_direction_invertible_badly_scaled_fisher_is_exact():
+    """Reference: d = D^-1 B^-1 D^-1 g from the factors of F = D B D, with B well conditioned and
+    D = diag(1e-3, 1, 1e3, 10): a Fisher whose parameters are in very different units
+    (condition number about 1e12). Nothing is cut, and the solve is accurate to round-off
+    (an eigenvector sum would be accurate only to 1e-16 times the condition number)."""
+    rng = np.random.default_rng(8)
+    R = rng.normal(size=(4, 4))
+    B = R @ R.T + 4.0 * np.eye(4)
+    D = np.array([1e-3, 1.0, 1e3, 10.0])
+    F = D[:, None] * B * D[None, :]
+    g = rng.normal(size=4)
+    expected = np.linalg.solve(B, g / D) / D
+    np.testing.assert_allclose(ng.natural_direction(g, F), expected, rtol=1e-12)

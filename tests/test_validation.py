@@ -145,6 +145,14 @@ CASES = {
     "natural_direction fisher wrong shape": (lambda: ng.natural_direction(G, F[:-1, :-1]), "fisher"),
     "natural_direction fisher NaN": (lambda: ng.natural_direction(G, np.full_like(F, np.nan)), "fisher"),
     "natural_direction callable damping negative": (lambda: ng.natural_direction(G, FVP, damping=-1.0), "damping"),
+    "natural_direction fisher not symmetric": (lambda: ng.natural_direction(G, F + np.triu(np.ones_like(F), 1)), "fisher"),
+    "natural_direction rtol negative": (lambda: ng.natural_direction(G, F, rtol=-1e-14), "rtol"),
+    "natural_direction rtol one": (lambda: ng.natural_direction(G, F, rtol=1.0), "rtol"),
+    "natural_direction rtol NaN": (lambda: ng.natural_direction(G, F, rtol=np.nan), "rtol"),
+    "natural_direction rtol inf": (lambda: ng.natural_direction(G, F, rtol=np.inf), "rtol"),
+    "natural_direction rtol bool": (lambda: ng.natural_direction(G, F, rtol=True), "rtol"),
+    "natural_direction rtol string": (lambda: ng.natural_direction(G, F, rtol="1e-14"), "rtol"),
+    "natural_direction callable rtol negative": (lambda: ng.natural_direction(G, FVP, rtol=-1.0), "rtol"),
     # --- natural_step
     "natural_step kl_budget zero": (lambda: ng.natural_step(PARAMS, G, F, 0.0), "kl_budget"),
     "natural_step kl_budget negative": (lambda: ng.natural_step(PARAMS, G, F, -1e-3), "kl_budget"),
@@ -156,6 +164,14 @@ CASES = {
     "natural_step grad NaN": (lambda: ng.natural_step(PARAMS, NAN_G, F, 1e-3), "grad"),
     "natural_step grad inf": (lambda: ng.natural_step(PARAMS, INF_G, FVP, 1e-3), "grad"),
     "natural_step fisher wrong shape": (lambda: ng.natural_step(PARAMS, G, np.eye(3), 1e-3), "fisher"),
+    "natural_step rtol too large": (lambda: ng.natural_step(PARAMS, G, F, 1e-3, rtol=2.0), "rtol"),
+    "kfac_direction rtol negative": (lambda: ng.curvature.kfac_direction(ng.curvature.kfac_factors(MODEL, PARAMS, X), G, rtol=-0.5), "rtol"),
+    # --- glm
+    "fit_softmax_regression C zero": (lambda: ng.glm.fit_softmax_regression(X, Y, C=0.0), "C"),
+    "fit_softmax_regression tol NaN": (lambda: ng.glm.fit_softmax_regression(X, Y, tol=np.nan), "tol"),
+    "fit_softmax_regression y out of range": (lambda: ng.glm.fit_softmax_regression(X, Y, n_classes=3), "y"),
+    "softmax_fisher_vector_product probs not summing to 1": (lambda: ng.glm.softmax_fisher_vector_product(X, np.full((5, 4), 0.3)), "probs"),
+    "forcing_tolerance negative": (lambda: ng.glm.forcing_tolerance(-0.5), "grad_norm"),
     # --- gradient_descent
     "gradient_descent grad_fn not callable": (lambda: ng.gradient_descent(None, np.zeros(2), 0.1, 3), "grad_fn"),
     "gradient_descent params0 NaN": (lambda: ng.gradient_descent(lambda x: x, np.array([np.nan, 0.0]), 0.1, 3), "params0"),
@@ -200,6 +216,13 @@ def test_validation_does_not_reject_good_input():
     FVP(G)
     ng.conjugate_gradient(lambda v: SPD @ v, np.ones(3), damping=0.0, max_iter=0)
     ng.natural_direction(G, F, damping=0.0)
+    ng.natural_direction(G, F, rtol=0.0)
+    ng.natural_direction(G, F, rtol=0.999)
     ng.natural_step(PARAMS, G, F, 1e-3, damping=0.0)
+    ng.natural_step(PARAMS, G, F, 1e-3, rtol=1e-10)
+    ng.glm.fit_softmax_regression(X, Y, C=1.0, tol=1e-8)
+    ng.glm.softmax_fisher_vector_product(X, np.full((5, 4), 0.25))(np.zeros(16))
+    ng.glm.forcing_tolerance(0.0)
+    ng.curvature.kfac_direction(ng.curvature.kfac_factors(MODEL, PARAMS, X), G, rtol=0.0)
     ng.gradient_descent(lambda x: x, np.zeros(2), 0.1, 0)
     plotting.method_color("gd")

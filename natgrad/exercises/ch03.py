@@ -4,8 +4,8 @@ r"""Self-checks for the coding exercises of chapter 3 (KL divergence).
   and compares it with :func:`natgrad.kl_categorical`, the definition
   :math:`\mathrm{KL}(p\,\|\,q) = \sum_k p_k \log(p_k / q_k)` with :math:`0 \log 0 = 0`.
 * :func:`check_bernoulli_coefficient` takes the reader's estimate of the coefficient of
-  :math:`\delta^2` in the KL between a Bernoulli distribution and a small step of it, the
-  step taken either in the probability :math:`p` or in the logit :math:`z = \log(p/(1-p))`.
+  :math:`\delta^2` in the KL between a Bernoulli distribution and a small step of its
+  probability :math:`p` of a one.
 
 Every checker prints a verdict and returns it; none ever raises.
 """
@@ -23,9 +23,6 @@ from natgrad.exercises._verdict import Verdict, forgiving, verdict
 
 # Far enough below any log-probability of a valid vector that softmax maps it to exactly 0.
 _LOG_ZERO = -1e3
-
-# Where the step of the Bernoulli exercise is taken.
-COORDINATES = ("probability", "logit")
 
 _REGULAR_CASES = (
     (np.array([0.7, 0.1, 0.2]), np.array([0.4, 0.1, 0.5])),
@@ -151,31 +148,25 @@ def check_kl(kl) -> Verdict:
     )
 
 
-def bernoulli_coefficient(p: float, coordinates: str = "probability") -> float:
+def bernoulli_coefficient(p: float) -> float:
     r"""The coefficient of :math:`\delta^2` in the KL between a Bernoulli distribution and a small step of it.
 
-    For a step :math:`\delta` in the probability, :math:`\mathrm{KL}(\mathrm{Bern}(p)\,\|\,\mathrm{Bern}(p+\delta))
-    = \delta^2 / (2p(1-p)) + O(\delta^3)`; for a step :math:`\delta` in the logit
-    :math:`z = \log(p/(1-p))` the coefficient is :math:`p(1-p)/2`. Each is half the Bernoulli
-    Fisher information in those coordinates (chapter 3; chapter 4 relates the two).
+    :math:`\mathrm{KL}(\mathrm{Bern}(p)\,\|\,\mathrm{Bern}(p+\delta)) = \delta^2 / (2p(1-p)) + O(\delta^3)`,
+    for :math:`p` the probability of a one: half the Bernoulli Fisher information
+    :math:`1/(p(1-p))` in the coordinate :math:`p` (chapter 3; chapter 4 relates it to the logit).
     """
-    if coordinates not in COORDINATES:
-        raise ValueError(f"coordinates: expected one of {COORDINATES}, got {coordinates!r}")
-    if coordinates == "logit":
-        return p * (1.0 - p) / 2.0
+    if isinstance(p, bool) or not isinstance(p, Real) or not 0.0 < p < 1.0:
+        raise ValueError(f"p: expected a probability strictly between 0 and 1, got {p!r}")
     return 1.0 / (2.0 * p * (1.0 - p))
 
 
 @forgiving
-def check_bernoulli_coefficient(coefficient, p: float = 0.2, coordinates: str = "probability") -> Verdict:
+def check_bernoulli_coefficient(coefficient, p: float = 0.2) -> Verdict:
     r"""Check an estimate of the coefficient of :math:`\delta^2` in the KL of a small Bernoulli step.
 
-    ``coordinates`` says where the step :math:`\delta` is taken: in the probability
-    (:math:`p \to p + \delta`) or in the logit (:math:`z \to z + \delta`). Accepted within 1 %
+    The step is :math:`p \to p + \delta` in the probability of a one. Accepted within 1 %
     of :func:`bernoulli_coefficient`, so that an estimate from one small step passes.
     """
-    if coordinates not in COORDINATES:
-        return verdict(False, "", f"coordinates must be one of {COORDINATES}, got {coordinates!r}.")
     if isinstance(p, bool) or not isinstance(p, Real) or not 0.0 < p < 1.0:
         return verdict(False, "", f"p must be a probability strictly between 0 and 1, got {p!r}.")
     value = np.asarray(coefficient)
@@ -184,23 +175,22 @@ def check_bernoulli_coefficient(coefficient, p: float = 0.2, coordinates: str = 
     if value.size != 1:
         return verdict(False, "", f"Pass one number, the coefficient of delta^2; got an array of shape {value.shape}.")
     value = float(value.reshape(()))
-    target = bernoulli_coefficient(p, coordinates)
-    other = "logit" if coordinates == "probability" else "probability"
-    formula = "1 / (2 p (1 - p))" if coordinates == "probability" else "p (1 - p) / 2"
+    target = bernoulli_coefficient(p)
     if math.isclose(value, target, rel_tol=1e-2):
         return verdict(
             True,
-            f"For a step in the {coordinates}, the coefficient at p = {p:g} is {formula} = {target:.4g}, "
-            "half the Fisher information in these coordinates.",
+            f"The coefficient at p = {p:g} is 1 / (2 p (1 - p)) = {target:.4g}, half the Fisher information "
+            "in the coordinate p.",
             "",
         )
     if math.isclose(value, 2.0 * target, rel_tol=1e-2):
         return verdict(False, "", f"You gave {value:.4g}, twice the coefficient. Remember the 1/2 in KL = (1/2) F delta^2.")
-    if math.isclose(value, bernoulli_coefficient(p, other), rel_tol=1e-2):
+    if math.isclose(value, p * (1.0 - p) / 2.0, rel_tol=1e-2):
         return verdict(
             False,
             "",
-            f"You gave {value:.4g}, the coefficient for a step in the {other}; here the step is taken in the {coordinates}.",
+            f"You gave {value:.4g}, which is p (1 - p) / 2: the coefficient for a step in the logit "
+            "log(p / (1 - p)), not in p. Here q = p + delta.",
         )
     if not math.isfinite(value) or value <= 0:
         return verdict(False, "", f"You gave {value}; the coefficient of delta^2 is a positive number.")
@@ -209,5 +199,5 @@ def check_bernoulli_coefficient(coefficient, p: float = 0.2, coordinates: str = 
     return verdict(
         False,
         "",
-        f"You gave {value:.4g}. Take a small step delta (e.g. 1e-4) in the {coordinates} and divide the KL by delta**2.",
+        f"You gave {value:.4g}. Take a small step delta (e.g. 1e-4) in p and divide the KL by delta**2.",
     )
