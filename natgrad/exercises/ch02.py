@@ -106,16 +106,18 @@ def check_probability_function(probability_fn) -> Verdict:
 
 
 @forgiving
-def check_invariant_perturbation(delta) -> Verdict:
-    r"""Check that ``delta`` changes at least one weight and leaves every prediction unchanged.
+def check_invisible_on_line(delta) -> Verdict:
+    r"""Check that ``delta`` changes no prediction on the line of equal features, and some prediction off it.
 
-    For softmax regression the logits change by :math:`x^\top \Delta W + \Delta b` whatever
-    :math:`\theta` is, and the softmax ignores a change that is the same for all three
-    classes (chapter 2, *Directions that change no prediction*). The check asks for that on
-    the fruit inputs and on the corners of a box around them (enough, since the change is
-    affine in x), relative to the length of ``delta``. The exercise asks for more than the
-    chapter's bias shift, so a ``delta`` whose weights all stay below ``1e-9`` times its
-    length is rejected. Prints and returns a verdict; never raises.
+    For softmax regression a step ``delta`` changes the logits by :math:`x^\top \Delta W + \Delta b`
+    whatever :math:`\theta` is, and the softmax ignores a change that is the same for all three
+    classes (chapter 2, *Directions that change no prediction*). On the inputs :math:`x = (t, t)`
+    the change is :math:`t\,(\Delta W_{1k} + \Delta W_{2k}) + \Delta b_k`, so ``delta`` is invisible
+    on the line exactly when the column sums of :math:`\Delta W` and the biases are each the same
+    in all classes. The exercise asks for more than the chapter's three directions, which are
+    invisible for every input: each row of :math:`\Delta W` must not be the same in all classes.
+    Differences below ``1e-9`` times the length of ``delta`` count as zero. Prints and returns a
+    verdict; never raises.
     """
     try:
         value = np.asarray(delta, dtype=float)
@@ -129,35 +131,33 @@ def check_invariant_perturbation(delta) -> Verdict:
     if length < 1e-8:
         return verdict(False, "", "Your perturbation has (almost) zero length: it leaves the predictions alone only because "
                        "it changes nothing. Find a nonzero one.")
-    X = _probe_inputs()
+    tolerance = 1e-9 * length
+
+    def invisible_on_line(W, b):
+        return np.ptp(W[0] + W[1]) <= tolerance and np.ptp(b) <= tolerance
+
     W, b = _split(value)
-    change = X @ W + b
-    # Relative to the answer's length, so that short and long answers are judged alike.
-    tolerance = 1e-9 * length * (1.0 + np.max(np.abs(X)))
-    invariant = np.max(np.ptp(change, axis=1)) <= tolerance
-    if invariant and np.max(np.abs(W)) <= 1e-9 * length:
-        return verdict(False, "", "Your perturbation moves only the biases, by the same amount: that is the chapter's bias "
-                       "shift. It changes no prediction, but the exercise asks for one that changes at least one weight.")
-    if invariant:
-        moved = "weights and the biases" if np.max(np.abs(b)) > 1e-9 * length else "weights"
+    if invisible_on_line(W, b):
+        if np.ptp(W[0]) <= tolerance:
+            return verdict(False, "", "Your perturbation changes no prediction for any input: every row of W and the biases "
+                           "move by the same amount in all classes, so it is a combination of the chapter's three "
+                           "directions. Find one that is invisible on the line of equal features but not everywhere.")
+        off_line = np.array([1.0, 0.0]) @ W + b
         return verdict(
             True,
-            f"Your perturbation has length {length:.3g} and moves the {moved}; "
-            "every logit moves by the same amount in all three classes, so no probability changes.",
+            "Your perturbation moves the three logits of every input (t, t) by the same amount, so no prediction on the "
+            f"line changes; at the input (1, 0), off the line, it moves them by {off_line[0]:.3g}, {off_line[1]:.3g}, "
+            f"{off_line[2]:.3g}, so it is visible there.",
             "",
         )
-    if np.allclose(W, 0.0) and np.ptp(b) > 0:
-        return verdict(False, "", "Your biases move by different amounts, so the classes' logits change differently. "
-                       "Add the same number to all three biases.")
     W_swapped = value[:6].reshape(3, 2).T
-    if np.max(np.ptp(X @ W_swapped + b, axis=1)) <= tolerance:
+    if invisible_on_line(W_swapped, b) and np.ptp(W_swapped[0]) > tolerance:
         return verdict(False, "", "Close: your idea is right but the weights are in the wrong order. params[:6] is W.ravel() "
                        "with W of shape (2, 3), so entries 0, 1, 2 are the elongation weights of apple, banana, orange.")
-    worst = np.argmax(np.ptp(change, axis=1))
-    return verdict(
-        False,
-        "",
-        f"At the input x = ({X[worst, 0]:.2f}, {X[worst, 1]:.2f}) the three logits change by "
-        f"{change[worst, 0]:.3g}, {change[worst, 1]:.3g}, {change[worst, 2]:.3g}. "
-        "They must change by the same amount in every class, for every input.",
-    )
+    if np.ptp(b) > tolerance:
+        return verdict(False, "", f"At the input (0, 0), which lies on the line, the logits move by the biases, "
+                       f"{b[0]:.3g}, {b[1]:.3g}, {b[2]:.3g}: they must move by the same amount in all classes.")
+    change = np.array([1.0, 1.0]) @ W + b
+    return verdict(False, "", f"At the input (1, 1) on the line the three logits move by {change[0]:.3g}, {change[1]:.3g}, "
+                   f"{change[2]:.3g}. On the line a class's logit moves by t times the sum of its two weights, plus "
+                   "its bias: those sums must be the same in all classes.")
