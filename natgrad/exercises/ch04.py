@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-import natgrad as ng
 from natgrad.datasets import fruit
+from natgrad.distributions import softmax
 from natgrad.exercises._verdict import Verdict, call_on_copies, forgiving, vector_answer, verdict
+from natgrad.models import Model, softmax_regression
 
 _ANGLES = (0.15, 0.4, 0.7, np.pi / 4, 1.0, 1.25, 1.45)
 
@@ -76,14 +77,14 @@ def check_bernoulli_angle_fisher(fisher_fn) -> Verdict:
     )
 
 
-def softmax_fisher_problem() -> tuple[ng.Model, np.ndarray, np.ndarray, np.ndarray]:
+def softmax_fisher_problem() -> tuple[Model, np.ndarray, np.ndarray, np.ndarray]:
     """The exercise's softmax regression: ``(model, params, X, y)`` on 30 fruits, fixed seeds.
 
     ``params`` stores ``W.ravel()`` (shape (2, 3): rows are the features, columns the classes)
     followed by the three biases. Fresh copies on every call.
     """
     X, y = fruit(n_per_class=10, seed=4)
-    model = ng.softmax_regression(2, 3)
+    model = softmax_regression(2, 3)
     params = np.random.default_rng(404).normal(0.0, 0.8, size=model.n_params)
     return model, params, X, y
 
@@ -92,7 +93,7 @@ def _softmax_fisher_candidates(params: np.ndarray, X: np.ndarray, y: np.ndarray)
     """The reference matrix and the matrices that typical wrong products multiply by, from the closed form."""
     n_rows = X.shape[0]
     W, b = params[:6].reshape(2, 3), params[6:]
-    probs = ng.softmax(X @ W + b)
+    probs = softmax(X @ W + b)
     inputs = np.column_stack([X, np.ones(n_rows)])
     outer_in = np.einsum("ni,nj->nij", inputs, inputs)
     output_fisher = np.einsum("nc,cd->ncd", probs, np.eye(3)) - np.einsum("nc,nd->ncd", probs, probs)
