@@ -1,8 +1,13 @@
-r"""Fisher scoring at scale: matrix-free natural steps for softmax regression (truncated Newton).
+r"""Fisher scoring for generalised linear models: the natural step with learning rate 1 is Newton's.
 
-For softmax regression the Fisher is the Hessian of the cross-entropy (chapter 9), so the
-natural step with learning rate 1 is Newton's step. This module takes that step without
-forming the :math:`P \times P` matrix: each step solves
+For a canonical-link model (logistic and softmax regression) the Fisher equals the Hessian of
+the negative log-likelihood, so the natural step with :math:`\eta = 1` is Newton's method. The
+dense version forms the Fisher: :func:`irls_step` (logistic regression, as iteratively
+reweighted least squares) and :func:`fisher_scoring` (softmax regression with an L2 penalty on
+the weights, :func:`penalized_cross_entropy`, :func:`penalized_fisher`).
+
+At scale, :func:`fit_softmax_regression` takes the same step without forming the
+:math:`P \times P` matrix: each step solves
 
 .. math:: (F + \lambda M)\, d = g
 
@@ -15,7 +20,7 @@ scikit-learn minimises, divided by :math:`CN`:
 .. math:: L_\lambda(\theta) = -\frac1N \sum_n \log p(y_n \mid x_n, \theta) + \frac\lambda2 \|W\|^2,
           \qquad \lambda = \frac{1}{CN},
 
-with the biases unpenalised (:func:`natgrad.family.penalized_cross_entropy`); M is the 0/1
+with the biases unpenalised (:func:`penalized_cross_entropy`); M is the 0/1
 mask of the weights. Parameters are laid out as in :func:`natgrad.softmax_regression`:
 ``W.ravel()`` (W of shape (n_features, K)) then the K biases, which is the row-major ravel
 of the (n_features + 1, K) table :math:`\Theta = [W; b]`. Chapter 9.
@@ -26,11 +31,107 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import autograd.numpy as anp
 import numpy as np
+from autograd import grad
 
-from natgrad._checks import finite_array, flat_vector, nonnegative_int, positive_finite, positive_int
+from natgrad._checks import finite_array, flat_vector, nonnegative_finite, nonnegative_int, positive_finite, positive_int
 from natgrad.curvature import _split_damping
-from natgrad.models import check_labels
+from natgrad.fisher import fisher
+from natgrad.models import Model, _check_model, check_labels, cross_entropy, sigmoid
+from natgrad.solvers import DEFAULT_RTOL, _minimum_norm_solve
+from natgrad.steps import natural_direction
+
+# Fisher scoring and IRLS, dense: the natural step with learning rate 1 is Newton's step -------
+
+
+def _design(X, y=None):
+    """``X`` as a finite 2-D float array and, if given, ``y`` as 0/1 floats, one per row."""
+    X = np.asarray(finite_array(X, "X"), dtype=float)
+    if X.ndim != 2:
+        raise ValueError(f"X: expected a 2-D design matrix (N, n_features), got shape {X.shape}")
+    if y is None:
+        return X, None
+    labels = np.asarray(flat_vector(y, "y", X.shape[0]), dtype=float)
+    if not np.all((labels == 0.0) | (labels == 1.0)):
+        raise ValueError("y: expected binary labels, each 0 or 1")
+    return X, labels
+
+
+def irls_step(params, X, y) -> np.ndarray:
+    r"""One IRLS (Fisher scoring, Newton) step for binary logistic regression, :math:`p = \sigma(X\theta)`.
+
+    .. math:: \theta_{\text{new}} = \theta + (X^\top D X)^{-1} X^\top (y - p), \qquad D = \mathrm{diag}\big(p(1-p)\big),
+
+    which is the weighted least-squares solution :math:`(X^\top D X)^{-1} X^\top D z` for the
+    working response :math:`z = X\theta + D^{-1}(y - p)`. ``X`` is the design matrix (add a
+    column of ones for an intercept), ``y`` holds labels 0 or 1. :math:`X^\top D X / N` is both
+    the Fisher and the Hessian of the mean negative log-likelihood. If it is singular (collinear
+    columns of X), the step is the minimum-norm solution with the cutoff of
+    :func:`natgrad.natural_direction`. Chapter 9.
+    """
+    X, labels = _design(X, y)
+    params = np.asarray(flat_vector(params, "params", X.shape[1]), dtype=float)
+    p = sigmoid(X @ params)
+    weights = p * (1.0 - p)
+    return params + _minimum_norm_solve((X.T * weights) @ X, X.T @ (labels - p), DEFAULT_RTOL)
+
+
+def l2_weight_mask(model: Model) -> np.ndarray:
+    """A flat 0/1 vector over ``params``: 1 for every weight, 0 for every bias. Chapter 9."""
+    _check_model(model)
+    layers = [(np.ones((n_in, n_out)), np.zeros(n_out)) for n_in, n_out in model.shapes]
+    return model.flatten(layers)
+
+
+def penalized_cross_entropy(model: Model, params, X, y, penalty: float):
+    r"""Mean cross-entropy plus an L2 penalty on the weights (not the biases):
+
+    .. math:: L(\theta) = -\frac1N\sum_n \log p(y_n|x_n,\theta) + \frac{\lambda}{2}\|W\|^2 .
+
+    scikit-learn's ``LogisticRegression(C=C)`` minimises :math:`C \sum_n \ell_n + \tfrac12\|W\|^2`,
+    which is :math:`CN` times this objective with :math:`\lambda = 1/(CN)`. Chapter 9.
+    """
+    nonnegative_finite(penalty, "penalty")
+    mask = l2_weight_mask(model)
+    return cross_entropy(model, params, X, y) + 0.5 * penalty * anp.sum(mask * params**2)
+
+
+def penalized_fisher(model: Model, params, X, penalty: float) -> np.ndarray:
+    r"""The Fisher of the penalised objective: :math:`F(\theta) + \lambda\,\mathrm{diag}(m)`, m from :func:`l2_weight_mask`.
+
+    The penalty is a fixed quadratic, so its Hessian :math:`\lambda\,\mathrm{diag}(m)` adds to the
+    model's Fisher; for softmax regression the sum is the Hessian of
+    :func:`penalized_cross_entropy`. Chapter 9.
+    """
+    nonnegative_finite(penalty, "penalty")
+    return fisher(model, params, X) + penalty * np.diag(l2_weight_mask(model))
+
+
+def fisher_scoring(model: Model, params0, X, y, penalty: float, n_steps: int) -> np.ndarray:
+    r"""Iterate :math:`\theta_{t+1} = \theta_t - (F_t + \lambda\,\mathrm{diag}(m))^{+} g_t`; returns the path, shape (n_steps + 1, P).
+
+    :math:`g_t` is the gradient of :func:`penalized_cross_entropy` and the matrix is
+    :func:`penalized_fisher`: the natural step with learning rate 1, which for softmax
+    regression is Newton's method. The biases are unpenalised and a shift of all output
+    biases changes no probability, so the matrix is singular along that direction; the solve
+    is minimum-norm (:func:`natgrad.natural_direction`), which never moves the mean of the
+    output biases.
+    Chapter 9.
+    """
+    _check_model(model)
+    n_steps = nonnegative_int(n_steps, "n_steps")
+    labels = check_labels(y, model.check_inputs(X).shape[0], model.n_classes)
+    objective_grad = grad(lambda params: penalized_cross_entropy(model, params, X, labels, penalty))
+    path = np.empty((n_steps + 1, model.n_params))
+    path[0] = flat_vector(params0, "params0", model.n_params)
+    for step in range(n_steps):
+        params = path[step]
+        path[step + 1] = params - natural_direction(objective_grad(params), penalized_fisher(model, params, X, penalty))
+    return path
+
+
+# Fisher scoring at scale, matrix-free: truncated Newton-CG -------------------------------------
 
 # Armijo's sufficient-decrease constant (Nocedal and Wright 2006, section 3.1).
 _ARMIJO = 1e-4

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from natgrad.exercises._verdict import Verdict, call_on_copies, forgiving, vector_answer, verdict
-from natgrad.family import irls_step
+from natgrad.glm import irls_step
 
 _RTOL = 1e-6
 
