@@ -1,4 +1,4 @@
-r"""Self-checks for chapter 9, the methods that are natural gradient in disguise.
+r"""Self-checks for chapter 10 (first edition: chapter 9), the methods that are natural gradient in disguise.
 
 * :func:`irls_problem`: a small binary classification problem (design matrix with an intercept
   column, labels 0/1) for the IRLS exercise;

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from natgrad.exercises import Verdict, ch09
+from natgrad.exercises import Verdict, ch10
 
 
 def _p(params, X):
@@ -99,7 +99,7 @@ def something_else(params, X, y):
 
 @pytest.mark.parametrize("solution", [reference_step, working_response_step, mean_form_step, as_list_step])
 def test_accepts_correct_solutions(solution, capsys):
-    result = ch09.check_irls_step(solution)
+    result = ch10.check_irls_step(solution)
     assert isinstance(result, Verdict) and result.correct
     assert capsys.readouterr().out.startswith("Correct.")
 
@@ -123,7 +123,7 @@ def test_accepts_correct_solutions(solution, capsys):
     ],
 )
 def test_rejects_typical_mistakes_with_a_hint(mistake, hint, capsys):
-    result = ch09.check_irls_step(mistake)
+    result = ch10.check_irls_step(mistake)
     assert not result
     out = capsys.readouterr().out
     assert out.startswith("Not yet.")
@@ -132,16 +132,16 @@ def test_rejects_typical_mistakes_with_a_hint(mistake, hint, capsys):
 
 @pytest.mark.parametrize("answer", [None, 3.0, "step", np.zeros(3)])
 def test_non_callable_answers_get_a_verdict_not_an_exception(answer):
-    result = ch09.check_irls_step(answer)
+    result = ch10.check_irls_step(answer)
     assert not result and "Pass your function" in result.message
 
 
 def test_irls_problem_is_seeded_binary_with_an_intercept_column():
-    X, y = ch09.irls_problem()
-    X2, y2 = ch09.irls_problem()
+    X, y = ch10.irls_problem()
+    X2, y2 = ch10.irls_problem()
     np.testing.assert_array_equal(X, X2)
     np.testing.assert_array_equal(y, y2)
     np.testing.assert_array_equal(X[:, -1], 1.0)
     assert set(np.unique(y)) == {0.0, 1.0}
     X[0, 0] = 99.0
-    assert ch09.irls_problem()[0][0, 0] != 99.0
+    assert ch10.irls_problem()[0][0, 0] != 99.0
