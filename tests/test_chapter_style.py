@@ -26,6 +26,7 @@ REVISED: list[str] = [
     "04_fisher_metric",
     "05_natural_step",
     "06_invariance",
+    "10_second_order",
 ]
 
 # Each pattern is a use the notation page rules out, with the symbol to use instead.
