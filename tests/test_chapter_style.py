@@ -25,6 +25,7 @@ REVISED: list[str] = [
     "03_kl_divergence",
     "04_fisher_metric",
     "05_natural_step",
+    "06_invariance",
     "10_second_order",
 ]
 
