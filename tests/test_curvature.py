@@ -165,6 +165,38 @@ def test_kfac_monte_carlo_factors_match_the_exact_ones_on_average(softmax_proble
         np.testing.assert_allclose(G_mc, G, atol=0.03 * np.abs(G).max())
 
 
+def flat_curvature(result):
+    """The diagonal, or every K-FAC factor, as one flat vector."""
+    if isinstance(result, np.ndarray):
+        return result
+    return np.concatenate([np.ravel(m) for pair in result for m in pair])
+
+
+@pytest.mark.parametrize("function", [diagonal_fisher, kfac_factors])
+def test_curvature_monte_carlo_default_rng_is_seed_zero(tanh_problem, function):
+    """Reference: the documented default of natgrad.fisher, a Generator seeded with 0, one sample per row."""
+    model, params, X, _ = tanh_problem
+    default = flat_curvature(function(model, params, X, kind="monte_carlo"))
+    seeded = flat_curvature(function(model, params, X, kind="monte_carlo", n_samples=1, rng=np.random.default_rng(0)))
+    other = flat_curvature(function(model, params, X, kind="monte_carlo", rng=1))
+    np.testing.assert_array_equal(default, seeded)
+    assert not np.allclose(default, other)
+
+
+def test_kfac_factors_empirical_kind_uses_the_data_labels(tanh_problem):
+    """Reference: A is the same mean of augmented-input outer products; for the output layer
+    G = mean_n r_n r_n^T with r_n = e_{y_n} - p_n, computed here with an independent forward pass."""
+    model, params, X, y = tanh_problem
+    empirical = kfac_factors(model, params, X, kind="empirical", y=y)
+    exact = kfac_factors(model, params, X)
+    for (A, _), (A_exact, _) in zip(empirical, exact):
+        np.testing.assert_allclose(A, A_exact, rtol=1e-14, atol=1e-16)
+    residual = np.eye(model.n_classes)[y] - probabilities(reference_logits(model, params, X))
+    np.testing.assert_allclose(empirical[-1][1], residual.T @ residual / len(y), rtol=1e-10, atol=1e-15)
+    with pytest.raises(ValueError, match=r"^y: kind='empirical' needs the data's labels y$"):
+        kfac_factors(model, params, X, kind="empirical")
+
+
 # ---------------------------------------------------------------- K-FAC solve
 
 

@@ -193,6 +193,15 @@ def test_monte_carlo_fisher_is_psd_and_reproducible(tanh_problem):
     assert np.linalg.eigvalsh(a).min() >= -1e-12 * np.abs(a).max()
 
 
+@pytest.mark.parametrize("problem", ["tanh_problem", "softmax_problem"])
+def test_monte_carlo_fisher_default_rng_is_seed_zero(problem, request):
+    """Reference: the documented default, a Generator seeded with 0, and the default n_samples = 1."""
+    model, params, X, _ = request.getfixturevalue(problem)
+    default = ng.fisher(model, params, X, kind="monte_carlo")
+    np.testing.assert_array_equal(default, ng.fisher(model, params, X, kind="monte_carlo", n_samples=1, rng=np.random.default_rng(0)))
+    assert not np.allclose(default, ng.fisher(model, params, X, kind="monte_carlo", rng=1))
+
+
 def test_monte_carlo_fisher_certain_model_samples_its_argmax():
     """Reference: empirical Fisher at y = argmax. When the model is numerically certain of one
     class (p = 1 - 2e-26), every sampled label is that class; any other label would put O(1)
