@@ -292,6 +292,33 @@ def test_categorical_log_partition_is_stable_for_large_parameters():
     assert np.isclose(family.categorical_log_partition(np.array([800.0, 0.0])), 800.0)
 
 
+def test_the_smallest_families_are_accepted():
+    """Reference: closed forms for K = 2. A two-armed bandit has J = r^T softmax(theta); the categorical
+    family with one natural parameter is the Bernoulli, mean sigm(theta), log-partition log(1 + e^theta)."""
+    logits, rewards = np.array([0.4, -0.3]), np.array([1.0, 3.0])
+    p = probabilities(logits)
+    assert family.expected_reward(logits, rewards) == pytest.approx(p @ rewards, rel=1e-14)
+    np.testing.assert_allclose(family.policy_fisher(logits), np.diag(p) - np.outer(p, p), rtol=1e-14)
+    theta = np.array([0.7])
+    np.testing.assert_allclose(family.categorical_mean(theta), [1 / (1 + np.exp(-0.7))], rtol=1e-14)
+    assert family.categorical_log_partition(theta) == pytest.approx(np.log1p(np.exp(0.7)), rel=1e-14)
+    mu = np.array([0.25])
+    assert family.categorical_negative_entropy(mu) == pytest.approx(0.25 * np.log(0.25) + 0.75 * np.log(0.75), rel=1e-14)
+    np.testing.assert_allclose(family.categorical_natural(mu), [np.log(1 / 3)], rtol=1e-14)
+
+
+@pytest.mark.parametrize("n_steps", [0, 3])
+def test_paths_have_one_row_per_step_plus_the_start(n_steps):
+    """Reference: the documented shape (n_steps + 1, P), row 0 the start."""
+    for path in (
+        family.natural_policy_gradient(LOGITS, REWARDS, 0.01, n_steps),
+        family.vanilla_policy_gradient(LOGITS, REWARDS, 0.1, n_steps),
+        family.mirror_descent(lambda x: x, LOGITS, lambda x: x, lambda x: x, 0.1, n_steps),
+    ):
+        assert path.shape == (n_steps + 1, LOGITS.size)
+        np.testing.assert_array_equal(path[0], LOGITS)
+
+
 def test_mirror_descent_with_euclidean_map_is_gradient_descent():
     rng = np.random.default_rng(2)
     A = rng.normal(size=(3, 3))

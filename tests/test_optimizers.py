@@ -8,6 +8,7 @@ work done for the cost.
 from __future__ import annotations
 
 import copy
+import time
 
 import numpy as np
 import pytest
@@ -406,3 +407,58 @@ def test_train_seeds_its_generators_from_seed(problem):
     default = Recorder(opt.kfac(1e-2, 0.1), X)
     opt.train(model, default.as_optimizer(), params, X, y, X_test, y_test, n_iter=2, batch_size=8)
     assert (default.rows, [g.random() for g in default.generators]) == runs[0][0]
+
+
+def test_natural_gradient_runs_at_most_ten_cg_iterations_and_stops_at_relative_residual_1e_6(problem):
+    """Reference: conjugate_gradient on the same damped batch system, with the documented defaults."""
+    model, params, X, y, _, _ = problem
+    g = batch_grad(model, params, X, y)
+    fvp = ng.fisher_vector_product(model, params, X)
+    for damping in (1e-4, 1.0):
+        _, _, cost = opt.natural_gradient(1e-3, damping).update(model, params, None, X, y, g, None)
+        expected = ng.conjugate_gradient(fvp, g, damping=damping, tol=1e-6, max_iter=10).n_iter
+        assert cost == expected * opt.COSTS["fvp"]
+    # With heavy damping the system is well conditioned: CG meets 1e-6 before 10 iterations.
+    assert expected < 10
+    _, _, cost = opt.natural_gradient(1e-3, 1e-4).update(model, params, None, X, y, g, None)
+    assert cost == 10 * opt.COSTS["fvp"]
+
+
+@pytest.mark.parametrize("method_name", ["natural", "kfac", "diagonal"])
+def test_the_default_max_step_is_one(problem, method_name):
+    """Reference: with a budget far above the full step's quadratic model, the step is params - 1.0 * d (compare max_step=1)."""
+    model, params, X, y, _, _ = problem
+    g = batch_grad(model, params, X, y)
+    make = {"natural": opt.natural_gradient, "kfac": opt.kfac, "diagonal": opt.diagonal_natural_gradient}[method_name]
+    default, explicit = make(1e6, 0.5), make(1e6, 0.5, max_step=1.0)
+    half = make(1e6, 0.5, max_step=0.5)
+    steps = [m.update(model, params, m.init(params), X, y, g, np.random.default_rng(1))[0] for m in (default, explicit, half)]
+    np.testing.assert_array_equal(steps[0], steps[1])
+    np.testing.assert_allclose(params - steps[2], 0.5 * (params - steps[0]), rtol=1e-12)
+
+
+def test_train_passes_the_batch_labels_and_records_update_seconds_from_zero(problem):
+    """Reference: the labels of the rows in each batch, and the wall-clock time of the whole call as an upper bound."""
+    model, params, X, y, X_test, y_test = problem
+    seen = []
+
+    def update(model, params, state, X_batch, y_batch, grad, rng):
+        seen.append((X_batch.copy(), np.asarray(y_batch).copy()))
+        return params, state, 0.0
+
+    started = time.perf_counter()
+    history = opt.train(model, opt.Optimizer("sgd", lambda p: None, update), params, X, y, X_test, y_test, n_iter=4, batch_size=5)
+    elapsed = time.perf_counter() - started
+    for X_batch, y_batch in seen:
+        rows = [int(np.flatnonzero((X == x).all(axis=1))[0]) for x in X_batch]
+        np.testing.assert_array_equal(y_batch, y[rows])
+    assert history.seconds[0] == 0.0
+    assert np.all(np.diff(history.seconds) >= 0) and history.seconds[-1] <= elapsed
+
+
+def test_train_accepts_a_single_test_row(problem):
+    """Reference: accuracy on one row is 0 or 1, the loss that row's cross-entropy."""
+    model, params, X, y, X_test, y_test = problem
+    history = opt.train(model, opt.sgd(0.1), params, X, y, X_test[:1], y_test[:1], n_iter=1, batch_size=4)
+    assert history.test_loss[0] == pytest.approx(float(ng.cross_entropy(model, params, X_test[:1], y_test[:1])), rel=1e-14)
+    assert history.test_accuracy[0] in (0.0, 1.0)
