@@ -102,7 +102,7 @@ def _assemble(inputs, deltas, n_params: int):
         flat = {key: np.reshape(value, (sizes[key[0]], sizes[key[1]])) for key, value in blocks.items()}
         rows = [np.concatenate([flat[(l, m)] if l <= m else flat[(m, l)].T for m in range(len(sizes))], axis=1) for l in range(len(sizes))]
         return np.concatenate(rows, axis=0)
-    out = onp.empty((n_params, n_params))
+    out = onp.zeros((n_params, n_params))
     for (l, m), value in blocks.items():
         rows, cols = slice(starts[l], starts[l + 1]), slice(starts[m], starts[m + 1])
         # Writing through a 4-D view does the axis permutation and the placement in one copy.

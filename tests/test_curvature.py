@@ -8,6 +8,8 @@ the pre-activations, and numpy solves on explicitly assembled Kronecker matrices
 
 from __future__ import annotations
 
+import warnings
+
 import autograd
 import autograd.numpy as anp
 import numpy as np
@@ -222,6 +224,35 @@ def test_kfac_direction_undamped_is_the_minimum_norm_solution():
     g = np.random.default_rng(3).normal(size=model.n_params)
     expected = np.linalg.lstsq(np.kron(A, G), g, rcond=None)[0]
     np.testing.assert_allclose(kfac_direction(factors, g, 0.0), expected, rtol=1e-8, atol=1e-10)
+
+
+def poison_allocator(shape):
+    """Free a few NaN-filled arrays of ``shape``, so that memory numpy hands out next holds NaN, not zeros."""
+    for _ in range(4):
+        block = np.full(shape, np.nan)
+        del block
+
+
+def test_minimum_norm_solves_write_every_entry_of_their_result():
+    """Reference: d_i = 0 where the curvature is zero (diagonal), and lstsq's minimum-norm K-FAC solve.
+
+    Entries skipped by np.divide(..., where=...) must come from an initialised array: with
+    freshly freed NaN memory under the result and every warning an error, nothing but the
+    reference values may appear.
+    """
+    diagonal, grad = np.array([2.0, 0.0, 0.5, 0.0]), np.array([1.0, 3.0, -1.0, 2.0])
+    model = ng.softmax_regression(3, 4)
+    X, _ = make_data(12, 3, 4, seed=1)
+    factors = kfac_factors(model, random_params(model, seed=2, scale=0.7), X)
+    g = np.random.default_rng(3).normal(size=model.n_params)
+    expected = np.linalg.lstsq(np.kron(*factors[0]), g, rcond=None)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):
+            poison_allocator(grad.shape)
+            np.testing.assert_array_equal(diagonal_direction(diagonal, grad), [0.5, 0.0, -2.0, 0.0])
+            poison_allocator((4, 4))
+            np.testing.assert_allclose(kfac_direction(factors, g), expected, rtol=1e-8, atol=1e-10)
 
 
 def test_kfac_direction_equals_the_exact_natural_direction_where_kfac_is_exact():

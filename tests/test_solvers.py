@@ -59,7 +59,7 @@ def test_cg_reports_not_converged_when_max_iter_too_small():
     b = np.random.default_rng(4).normal(size=30)
     matvec = CountingMatvec(A)
     result = ng.conjugate_gradient(matvec, b, max_iter=3)
-    assert not result.converged
+    assert result.converged is False
     assert result.n_iter == 3
     assert matvec.calls == 3
     assert len(result.residual_norms) == 4
@@ -113,8 +113,9 @@ def test_cg_zero_rhs_returns_zero_without_iterating():
     A = random_spd(6, 7)
     matvec = CountingMatvec(A)
     result = ng.conjugate_gradient(matvec, np.zeros(6))
-    assert result.converged
+    assert result.converged is True
     assert result.n_iter == 0
+    assert result.residual_norms == [0.0]
     np.testing.assert_array_equal(result.x, np.zeros(6))
     assert matvec.calls == 0
 
