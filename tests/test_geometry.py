@@ -123,3 +123,39 @@ def test_direction_field_matches_an_explicit_loop_with_meshgrid_layout():
 def test_bad_input_raises_value_error_naming_the_argument(call, argument):
     with pytest.raises(ValueError, match=rf"^{re.escape(argument)}:"):
         call()
+
+
+def test_level_sets_default_to_200_points_on_the_same_rays():
+    """Reference: the documented default n_points = 200 and the angles 2 pi k / n."""
+    quadratic = quadratic_level_set(np.eye(2), np.zeros(2), 0.5)
+    exact = divergence_level_set(lambda t: 0.5 * t @ t, np.zeros(2), 0.5)
+    angles = 2 * np.pi * np.arange(200) / 200
+    for points in (quadratic, exact):
+        assert points.shape == (200, 2)
+        np.testing.assert_allclose(points, np.column_stack([np.cos(angles), np.sin(angles)]), rtol=1e-9, atol=1e-9)
+
+
+def test_divergence_level_set_finds_the_first_crossing_from_a_small_initial_radius():
+    """Reference: a divergence that jumps above eps on the shell 0.01 <= |t| <= 0.02 and then falls back.
+
+    Doubling from the default initial radius 1e-3 lands in the shell (0.016), so the first crossing,
+    |t| = 0.01, is found; a larger start or a coarser growth would jump over the shell to |t| = 5 sqrt(0.5).
+    """
+    def divergence(theta):
+        r = np.linalg.norm(theta - np.array([1.0, -1.0]))
+        return 1.0 if 0.01 <= r <= 0.02 else (r / 5.0) ** 2
+
+    points = divergence_level_set(divergence, np.array([1.0, -1.0]), 0.5, n_points=4)
+    np.testing.assert_allclose(np.linalg.norm(points - np.array([1.0, -1.0]), axis=1), 0.01, rtol=1e-9)
+
+
+def test_divergence_level_set_inside_the_initial_radius():
+    """Reference: radius sqrt(2 eps) = 1e-4 for the divergence |t|^2 / 2, below the first trial radius 1e-3."""
+    points = divergence_level_set(lambda t: 0.5 * t @ t, np.zeros(2), 5e-9, n_points=3)
+    np.testing.assert_allclose(np.linalg.norm(points, axis=1), 1e-4, rtol=1e-9)
+
+
+def test_divergence_exactly_at_eps_counts_as_reached():
+    """Reference: the documented test divergence < eps; a centre at exactly eps is not below it."""
+    with pytest.raises(ValueError, match=r"^divergence: expected a value below eps = 0.5 at the centre$"):
+        divergence_level_set(lambda t: 0.5, np.zeros(2), 0.5)
