@@ -190,6 +190,20 @@ def test_running_second_moment_converges_to_the_empirical_fisher_diagonal():
     np.testing.assert_allclose(v, (per_example**2).mean(axis=0), rtol=0.03)
 
 
+def test_running_second_moment_default_beta2_single_batch_and_no_memory():
+    """Reference: v_T / (1 - beta2^T) by hand, with the documented default beta2 = 0.999; T = 1 gives g^2 and beta2 = 0 the last g^2."""
+    grads = np.array([[1.0, -2.0], [3.0, 0.5]])
+    v = 0.999 * (0.001 * grads[0] ** 2) + 0.001 * grads[1] ** 2
+    np.testing.assert_allclose(family.running_second_moment(grads), v / (1 - 0.999**2), rtol=1e-13)
+    np.testing.assert_allclose(family.running_second_moment(grads[:1], beta2=0.5), grads[0] ** 2, rtol=1e-15)
+    np.testing.assert_allclose(family.running_second_moment(grads, beta2=0.0), grads[1] ** 2, rtol=1e-15)
+
+
+def test_adam_direction_default_eps_and_zero_second_moment():
+    """Reference: g / (sqrt(v) + 1e-8); an entry with v = 0 is allowed and gives g / eps."""
+    g, v = np.array([2.0, -1.0]), np.array([4.0, 0.0])
+    np.testing.assert_allclose(family.adam_direction(g, v), [2.0 / (2.0 + 1e-8), -1e8], rtol=1e-15)
+
 @given(
     arrays(np.float64, 5, elements=st.floats(-10, 10)).filter(lambda g: np.all(np.abs(g) > 1e-3)),
     st.floats(1e-2, 1e2),

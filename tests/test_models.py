@@ -208,3 +208,13 @@ def test_init_draws_weights_from_normal_zero_one_over_n_in_and_zero_biases():
             assert abs(W.mean()) < 5 * std / np.sqrt(W.size)
             assert W.std() == pytest.approx(std, rel=0.03)
     assert layers[-1][0].std() < 0.5  # 150 draws with std 1/sqrt(50) = 0.14, far below N(0, 1)'s 1
+
+
+def test_check_labels_accepts_no_labels_for_no_rows_and_rejects_one_float_label():
+    """Reference: the contract 'integer class labels, one per row'; an empty array (float by default) is the labels of no rows."""
+    from natgrad.models import check_labels
+
+    assert check_labels(np.array([]), 0, 3).shape == (0,)
+    np.testing.assert_array_equal(check_labels(np.array([2]), 1, 3), [2])
+    with pytest.raises(ValueError, match=r"^y: expected 1 integer labels, got shape \(1,\) and dtype float64$"):
+        check_labels(np.array([1.0]), 1, 3)

@@ -215,6 +215,7 @@ def test_adam_defaults_are_kingma_and_ba(problem):
         reference = reference - 1e-3 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
         np.testing.assert_allclose(theta, reference, rtol=1e-13, atol=1e-16)
         assert state[0] == t and cost == 0.0
+        assert theta.dtype == state[1].dtype == state[2].dtype == np.float64
 
 
 def test_adam_epsilon_guards_a_zero_gradient(problem):
@@ -390,6 +391,7 @@ def test_train_drives_adam_kfac_and_diagonal_like_a_manual_loop(problem, make, e
         theta, state, _ = method.update(model, theta, state, X[rows], y[rows], g, generator)
         assert history.method == method.method
     np.testing.assert_array_equal(history.params, theta)
+    assert history.params.dtype == np.float64
     np.testing.assert_array_equal(history.cost, np.arange(6) * (1.0 + extra_cost))
     assert history.test_loss[-1] == pytest.approx(float(ng.cross_entropy(model, theta, X_test, y_test)), rel=1e-12)
 
@@ -462,3 +464,16 @@ def test_train_accepts_a_single_test_row(problem):
     history = opt.train(model, opt.sgd(0.1), params, X, y, X_test[:1], y_test[:1], n_iter=1, batch_size=4)
     assert history.test_loss[0] == pytest.approx(float(ng.cross_entropy(model, params, X_test[:1], y_test[:1])), rel=1e-14)
     assert history.test_accuracy[0] in (0.0, 1.0)
+
+
+def test_train_batches_come_from_the_first_of_two_generators_spawned_from_seed(problem):
+    """Reference: the permutations of np.random.default_rng(SeedSequence(seed).spawn(2)[0]), one per epoch.
+
+    The chapters' printed numbers depend on this exact stream, so it is part of the contract.
+    """
+    model, params, X, y, X_test, y_test = problem
+    recorder = Recorder(opt.sgd(0.1), X)
+    opt.train(model, recorder.as_optimizer(), params, X, y, X_test, y_test, n_iter=6, batch_size=8, seed=4)
+    batch_rng = np.random.default_rng(np.random.SeedSequence(4).spawn(2)[0])
+    expected = np.concatenate([batch_rng.permutation(24), batch_rng.permutation(24)]).reshape(6, 8)
+    np.testing.assert_array_equal(np.array(recorder.rows), expected)

@@ -211,3 +211,10 @@ def test_plot_classes_default_edges_and_scalar_sizes(ax):
         assert mcolors.to_hex(collection.get_edgecolor()[0]) == "#000000"
         assert collection.get_linewidth()[0] == 0.5
         np.testing.assert_array_equal(collection.get_sizes(), [7.0])
+
+
+def test_plot_classes_without_sizes_uses_matplotlib_default(ax):
+    """Reference: matplotlib's default marker size, rcParams['lines.markersize'] ** 2, when no s is given."""
+    collections = plotting.plot_classes(ax, np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0, 1]), ["apple", "banana"])
+    for collection in collections:
+        np.testing.assert_allclose(collection.get_sizes(), [matplotlib.rcParams["lines.markersize"] ** 2])

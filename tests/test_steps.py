@@ -123,8 +123,9 @@ def test_natural_direction_warns_naming_the_caller_when_cg_does_not_converge():
     assert str(record[0].message) == (
         "natural_direction: conjugate gradient stopped after 0 iterations at relative residual 1.0e+00; consider damping > 0"
     )
-    # Attributed to a caller of natural_direction, not to natgrad's own line (stacklevel=2).
-    assert not record[0].filename.endswith(os.path.join("natgrad", "steps.py"))
+    # Attributed to the caller of natural_direction (stacklevel=2). Under mutmut an extra frame of its
+    # trampoline sits between the two, so there the caller is that frame.
+    assert record[0].filename == __file__ or record[0].filename.endswith(os.path.join("mutmut", "mutation", "trampoline.py"))
     np.testing.assert_array_equal(d, np.zeros(2))
 
 
