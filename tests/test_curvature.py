@@ -255,6 +255,31 @@ def test_minimum_norm_solves_write_every_entry_of_their_result():
             np.testing.assert_allclose(kfac_direction(factors, g), expected, rtol=1e-8, atol=1e-10)
 
 
+@pytest.mark.parametrize("scale", [1e-4, 1e4])
+def test_kfac_direction_undamped_is_scale_equivariant_for_large_and_small_factors(scale):
+    """Reference: the minimum-norm solve of (c A kron G) d = g is d(A, G) / c; a cutoff that is not relative
+    to the largest eigenvalue would keep (or drop) round-off eigenvalues once the factors are far from size 1."""
+    model = ng.softmax_regression(3, 4)
+    X, _ = make_data(12, 3, 4, seed=1)
+    factors = kfac_factors(model, random_params(model, seed=2, scale=0.7), X)
+    g = np.random.default_rng(3).normal(size=model.n_params)
+    (A, G), = factors
+    scaled = kfac_direction([(scale * A, G)], g)
+    np.testing.assert_allclose(scaled * scale, kfac_direction(factors, g), rtol=1e-8, atol=1e-10 * np.abs(kfac_direction(factors, g)).max())
+    np.testing.assert_allclose(kfac_direction([(A, scale * G)], g) * scale, kfac_direction(factors, g), rtol=1e-8, atol=1e-10 * np.abs(kfac_direction(factors, g)).max())
+
+
+def test_kfac_defaults_are_no_damping_and_the_pi_correction(tanh_problem):
+    """Reference: kfac_matrix(factors) is the block-diagonal of kron(A_l, G_l); damped, the defaults equal pi_correction=True."""
+    model, params, X, _ = tanh_problem
+    factors = kfac_factors(model, params, X)
+    np.testing.assert_array_equal(kfac_matrix(factors), reference_kfac_matrix(factors, 0.0, True))
+    g = np.random.default_rng(4).normal(size=model.n_params)
+    np.testing.assert_array_equal(kfac_direction(factors, g, 0.1), kfac_direction(factors, g, 0.1, pi_correction=True))
+    assert not np.allclose(kfac_direction(factors, g, 0.1), kfac_direction(factors, g, 0.1, pi_correction=False))
+    np.testing.assert_array_equal(kfac_matrix(factors, 0.1), kfac_matrix(factors, 0.1, pi_correction=True))
+
+
 def test_kfac_direction_equals_the_exact_natural_direction_where_kfac_is_exact():
     model = ng.softmax_regression(3, 4)
     X, _ = make_data(15, 3, 4, seed=21)
