@@ -267,6 +267,19 @@ def test_kfac_direction_undamped_is_scale_equivariant_for_large_and_small_factor
     scaled = kfac_direction([(scale * A, G)], g)
     np.testing.assert_allclose(scaled * scale, kfac_direction(factors, g), rtol=1e-8, atol=1e-10 * np.abs(kfac_direction(factors, g)).max())
     np.testing.assert_allclose(kfac_direction([(A, scale * G)], g) * scale, kfac_direction(factors, g), rtol=1e-8, atol=1e-10 * np.abs(kfac_direction(factors, g)).max())
+    np.testing.assert_allclose(kfac_direction([(scale * A, scale * G)], g) * scale**2, kfac_direction(factors, g), rtol=1e-8, atol=1e-10 * np.abs(kfac_direction(factors, g)).max())
+
+
+@pytest.mark.parametrize("zero", ["A", "G"])
+def test_pi_correction_falls_back_to_one_when_a_factor_has_zero_trace(zero):
+    """Reference: pi = 1 (damping sqrt(lambda) on both factors) when tr A or tr G is 0, where pi^2 would be 0 or infinite."""
+    A, G = np.diag([2.0, 1.0, 0.5]), np.diag([3.0, 1.0])
+    if zero == "A":
+        A = np.zeros((3, 3))
+    else:
+        G = np.zeros((2, 2))
+    expected = np.kron(A + 0.2 * np.eye(3), G + 0.2 * np.eye(2))
+    np.testing.assert_allclose(kfac_matrix([(A, G)], damping=0.04), expected, rtol=1e-15)
 
 
 def test_kfac_defaults_are_no_damping_and_the_pi_correction(tanh_problem):
