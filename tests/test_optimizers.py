@@ -440,7 +440,8 @@ def test_the_default_max_step_is_one(problem, method_name):
 
 
 def test_train_passes_the_batch_labels_and_records_update_seconds_from_zero(problem):
-    """Reference: the labels of the rows in each batch, and the wall-clock time of the whole call as an upper bound."""
+    """Reference: params0 for the optimizer's init, the labels of the rows in each batch, and the wall-clock
+    time of the whole call as an upper bound of the recorded update time."""
     model, params, X, y, X_test, y_test = problem
     seen = []
 
@@ -448,14 +449,17 @@ def test_train_passes_the_batch_labels_and_records_update_seconds_from_zero(prob
         seen.append((X_batch.copy(), np.asarray(y_batch).copy()))
         return params, state, 0.0
 
+    initial = []
     started = time.perf_counter()
-    history = opt.train(model, opt.Optimizer("sgd", lambda p: None, update), params, X, y, X_test, y_test, n_iter=4, batch_size=5)
+    history = opt.train(model, opt.Optimizer("sgd", lambda p: initial.append(p.copy()), update), params, X, y, X_test, y_test, n_iter=4, batch_size=5)
     elapsed = time.perf_counter() - started
     for X_batch, y_batch in seen:
         rows = [int(np.flatnonzero((X == x).all(axis=1))[0]) for x in X_batch]
         np.testing.assert_array_equal(y_batch, y[rows])
     assert history.seconds[0] == 0.0
     assert np.all(np.diff(history.seconds) >= 0) and history.seconds[-1] <= elapsed
+    assert len(initial) == 1
+    np.testing.assert_array_equal(initial[0], params)  # the optimizer's state starts from params0
 
 
 def test_train_accepts_a_single_test_row(problem):
