@@ -164,6 +164,15 @@ def test_least_loss_on_kl_circle_curved_loss_tends_to_natural_direction():
     assert angles[-1] < 1.0
 
 
+def test_least_loss_on_kl_circle_searches_3600_directions_by_default():
+    """Reference: the same search with n_directions = 3600 given explicitly (a different K gives other candidates)."""
+    loss = lambda points: points @ np.array([1.0, 0.3]) + 0.1 * np.sum(points**2, axis=1)  # noqa: E731
+    kl = quadratic_kl_rows(np.array([[2.0, 0.3], [0.3, 0.5]]), np.zeros(2))
+    best = least_loss_on_kl_circle(loss, kl, np.zeros(2), 0.05)
+    np.testing.assert_array_equal(best, least_loss_on_kl_circle(loss, kl, np.zeros(2), 0.05, n_directions=3600))
+    assert not np.array_equal(best, least_loss_on_kl_circle(loss, kl, np.zeros(2), 0.05, n_directions=3601))
+
+
 def test_least_loss_on_kl_circle_ignores_points_with_non_finite_loss():
     """Reference: the argmin over the finite losses only; a loss of inf or NaN marks a point outside the domain."""
     def loss_fn(points):
