@@ -19,6 +19,7 @@ import pytest  # noqa: E402
 import natgrad as ng  # noqa: E402
 from natgrad import _checks, constrained, curvature, datasets, family, geometry, linear_gaussian, linesearch, minibatch, plotting, reparametrize  # noqa: E402
 from natgrad import optimizers as opt  # noqa: E402
+from natgrad.fisher import output_factors  # noqa: E402
 
 MODEL = ng.softmax_regression(3, 4)  # P = 16
 MLP = ng.mlp([3, 4, 2])  # P = 26
@@ -156,6 +157,7 @@ CASES = {
     "cross_entropy X text": (lambda: ng.cross_entropy(MODEL, PARAMS, "X", Y), "X: expected an array of real numbers, got str"),
     "model_kl model": (lambda: ng.model_kl("model", PARAMS, PARAMS, X), MODEL_MESSAGE),
     "model_kl params_p": (lambda: ng.model_kl(MODEL, PARAMS[:-1], PARAMS, X), "params_p: expected a flat vector of length 16, got shape (15,)"),
+    "model_kl params_p text": (lambda: ng.model_kl(MODEL, "p", PARAMS, X), "params_p: expected an array of real numbers, got str"),
     "model_kl params_q": (lambda: ng.model_kl(MODEL, PARAMS, PARAMS[:-1], X), "params_q: expected a flat vector of length 16, got shape (15,)"),
     # --- fisher
     "fisher kind": (lambda: ng.fisher(MODEL, PARAMS, X, kind="observed"), "kind: expected one of 'exact', 'empirical', 'monte_carlo', got 'observed'"),
@@ -166,6 +168,7 @@ CASES = {
     "fisher n_samples": (lambda: ng.fisher(MODEL, PARAMS, X, kind="monte_carlo", n_samples=0), "n_samples: expected an integer >= 1, got 0"),
     "fisher rng": (lambda: ng.fisher(MODEL, PARAMS, X, kind="monte_carlo", rng="x"), "rng: expected a numpy.random.Generator or an int seed, got str"),
     "fisher X text": (lambda: ng.fisher(MODEL, PARAMS, "X"), "X: expected an array of real numbers, got str"),
+    "output_factors probs text": (lambda: output_factors("p", "exact"), "probs: expected an array of real numbers, got str"),
     "fvp model": (lambda: ng.fisher_vector_product("model", PARAMS, X), MODEL_MESSAGE),
     "fvp params": (lambda: ng.fisher_vector_product(MODEL, PARAMS[:-1], X), "params: expected a flat vector of length 16, got shape (15,)"),
     "fvp X": (lambda: ng.fisher_vector_product(MODEL, PARAMS, np.ones((5, 2))), "X: expected shape (N, 3), got (5, 2)"),
@@ -365,6 +368,7 @@ CASES = {
     "diagonal n_samples": (lambda: opt.diagonal_natural_gradient(0.1, 0.1, n_samples=0), "n_samples: expected an integer >= 1, got 0"),
     "diagonal kl_budget": (lambda: opt.diagonal_natural_gradient(-0.1, 0.1), "kl_budget: expected a finite number > 0, got -0.1"),
     "accuracy model": (lambda: opt.accuracy("model", PARAMS, X, Y), MODEL_MESSAGE),
+    "accuracy X text": (lambda: opt.accuracy(MODEL, PARAMS, "X", Y), "X: expected an array of real numbers, got str"),
     "accuracy y": (lambda: opt.accuracy(MODEL, PARAMS, X, Y[:4]), "y: expected 5 integer labels, got shape (4,) and dtype int64"),
     "train model": (lambda: _train(model="model"), MODEL_MESSAGE),
     "train optimizer": (lambda: _train(optimizer="sgd"), "optimizer: expected an Optimizer (from sgd, adam, natural_gradient, kfac, ...), got str"),
@@ -419,6 +423,7 @@ CASES = {
     "step_kls 1-D": (lambda: family.step_kls(np.zeros(3)), "path: expected logits of shape (T + 1, K) with T >= 1, got shape (3,)"),
     "step_kls NaN": (lambda: family.step_kls(np.full((2, 2), np.nan)), f"path: {FINITE}"),
     "log_partition empty": (lambda: family.categorical_log_partition(np.zeros(0)), "natural: expected a flat vector of K - 1 >= 1 natural parameters, got shape (0,)"),
+    "log_partition text": (lambda: family.categorical_log_partition("t"), "natural: expected an array of real numbers, got str"),
     "log_partition 2-D": (lambda: family.categorical_log_partition(np.zeros((1, 2))), "natural: expected a flat vector of K - 1 >= 1 natural parameters, got shape (1, 2)"),
     "categorical_mean NaN": (lambda: family.categorical_mean(NAN), f"natural: {FINITE}"),
     "negative_entropy empty": (lambda: family.categorical_negative_entropy(np.zeros(0)), "mean: expected a flat vector of K - 1 >= 1 probabilities, got shape (0,)"),
