@@ -270,6 +270,14 @@ def test_kfac_direction_undamped_is_scale_equivariant_for_large_and_small_factor
     np.testing.assert_allclose(kfac_direction([(scale * A, scale * G)], g) * scale**2, kfac_direction(factors, g), rtol=1e-8, atol=1e-10 * np.abs(kfac_direction(factors, g)).max())
 
 
+def test_kfac_direction_of_zero_factors_is_zero():
+    """Reference: the minimum-norm solution of 0 d = g is d = 0 (every eigenvalue product is 0, none may be inverted)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = kfac_direction([(np.zeros((2, 2)), np.zeros((3, 3)))], np.arange(6.0))
+    np.testing.assert_array_equal(d, np.zeros(6))
+
+
 @pytest.mark.parametrize("zero", ["A", "G"])
 def test_pi_correction_falls_back_to_one_when_a_factor_has_zero_trace(zero):
     """Reference: pi = 1 (damping sqrt(lambda) on both factors) when tr A or tr G is 0, where pi^2 would be 0 or infinite."""
