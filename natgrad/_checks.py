@@ -23,12 +23,6 @@ def array_value(x, name: str) -> onp.ndarray:
     return value
 
 
-def as_float_array(x, name: str):
-    """``x`` as float64 if it is plain data; autograd boxes pass through unchanged."""
-    array_value(x, name)
-    return x if isbox(x) else onp.asarray(x, dtype=float)
-
-
 def finite_array(x, name: str):
     """A float64 array with no NaN or inf entries."""
     value = array_value(x, name)

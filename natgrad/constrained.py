@@ -200,7 +200,7 @@ def natural_gradient_descent(
     nonnegative_finite(damping, "damping")
     n_steps = nonnegative_int(n_steps, "n_steps")
     params0 = np.asarray(flat_vector(params0, "params0", np.size(array_value(params0, "params0"))), dtype=float)
-    path = np.empty((n_steps + 1, params0.size))
+    path = np.zeros((n_steps + 1, params0.size))
     path[0] = params0
     for step in range(n_steps):
         params = path[step]

@@ -23,7 +23,7 @@ def gradient_descent(grad_fn, params0, learning_rate: float, n_steps: int) -> np
     params0 = np.asarray(flat_vector(params0, "params0", np.size(params0)), dtype=float)
     positive_finite(learning_rate, "learning_rate")
     n_steps = nonnegative_int(n_steps, "n_steps")
-    path = np.empty((n_steps + 1, params0.size))
+    path = np.zeros((n_steps + 1, params0.size))
     path[0] = params0
     with np.errstate(over="ignore", invalid="ignore"):
         for step in range(n_steps):

@@ -56,7 +56,7 @@ def direction_field(direction: Callable, xs, ys) -> tuple[np.ndarray, np.ndarray
     for values, name in ((xs, "xs"), (ys, "ys")):
         if values.ndim != 1 or values.size == 0:
             raise ValueError(f"{name}: expected a non-empty 1-D array of grid coordinates, got shape {values.shape}")
-    field = np.empty((2, ys.size, xs.size))
+    field = np.zeros((2, ys.size, xs.size))
     for i, y in enumerate(ys):
         for j, x in enumerate(xs):
             value = array_value(direction(np.array([x, y])), "direction(theta)")

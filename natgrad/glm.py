@@ -127,7 +127,7 @@ def fisher_scoring(model: Model, params0, X, y, penalty: float, n_steps: int) ->
     n_steps = nonnegative_int(n_steps, "n_steps")
     labels = check_labels(y, model.check_inputs(X).shape[0], model.n_classes)
     objective_grad = grad(lambda params: penalized_cross_entropy(model, params, X, labels, penalty))
-    path = np.empty((n_steps + 1, model.n_params))
+    path = np.zeros((n_steps + 1, model.n_params))
     path[0] = flat_vector(params0, "params0", model.n_params)
     for step in range(n_steps):
         params = path[step]

@@ -216,8 +216,8 @@ def train(
     X_eval = model.check_inputs(X_eval)
     y_eval = check_labels(y_eval, X_eval.shape[0], model.n_classes, "y_eval")
     batches = list(batches)
-    step_kl = np.empty(len(batches))
-    loss = np.empty(len(batches) + 1)
+    step_kl = np.zeros(len(batches))
+    loss = np.zeros(len(batches) + 1)
     loss[0] = cross_entropy(model, params, X_eval, y_eval)
     for step, (X_batch, y_batch) in enumerate(batches):
         new_params = update(model, params, X_batch, y_batch, method, learning_rate, kl_budget, damping)

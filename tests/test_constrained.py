@@ -9,6 +9,8 @@ hand-written loops of numpy.linalg.solve for the natural-gradient path.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -45,6 +47,37 @@ def test_kl_circle_on_quadratic_kl_matches_closed_form_radius(budget):
     u = np.column_stack([np.cos(phi), np.sin(phi)])
     radius = np.sqrt(2 * budget / np.einsum("ij,jk,ik->i", u, F, u))
     np.testing.assert_allclose(points, center + radius[:, None] * u, rtol=1e-12, atol=1e-13 * radius.max())
+
+
+@pytest.mark.parametrize("n_directions", [None, 3])
+def test_kl_circle_default_and_smallest_number_of_directions_far_from_the_origin(n_directions):
+    """Reference: the closed-form radius along u_k, with the documented default K = 3600 and the minimum K = 3,
+    at a centre with entries far above 1 (every radius is positive and row k lies along angle 2 pi k / K)."""
+    F = np.array([[2.0, 0.5], [0.5, 1.0]])
+    center = np.array([40.0, -25.0])
+    settings = {} if n_directions is None else {"n_directions": n_directions}
+    points = kl_circle(quadratic_kl_rows(F, center), center, 0.3, **settings)
+    K = 3600 if n_directions is None else n_directions
+    phi = 2 * np.pi * np.arange(K) / K
+    u = np.column_stack([np.cos(phi), np.sin(phi)])
+    radius = np.sqrt(2 * 0.3 / np.einsum("ij,jk,ik->i", u, F, u))
+    np.testing.assert_allclose(points, center + radius[:, None] * u, rtol=1e-12, atol=1e-12)
+
+
+def test_kl_circle_silences_overflow_and_invalid_values_of_the_divergence():
+    """Reference: the same circle as for the plain quadratic; far out the divergence overflows to inf and
+    then gives inf - inf = NaN, which count as past the budget without any floating-point warning."""
+    F = np.eye(2)
+
+    def kl_fn(points):
+        r2 = np.sum(points**2, axis=1)
+        blow_up = np.exp(1e5 * (r2 - 0.05))  # overflows for |theta| > 0.24, beyond the circle's radius 0.2
+        return 0.5 * r2 + 0.0 * (blow_up - blow_up)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        points = kl_circle(kl_fn, np.zeros(2), 0.02, n_directions=8)
+    np.testing.assert_allclose(points, kl_circle(quadratic_kl_rows(F, np.zeros(2)), np.zeros(2), 0.02, n_directions=8), rtol=1e-12)
 
 
 def test_kl_circle_gaussian_hits_the_true_kl_and_respects_the_domain():
@@ -209,6 +242,30 @@ def test_least_loss_on_kl_circle_curved_loss_tends_to_natural_direction():
         angles.append(np.degrees(np.arccos(cos)))
     assert all(a > b for a, b in zip(angles, angles[1:])), angles
     assert angles[-1] < 1.0
+
+
+def test_least_loss_on_kl_circle_searches_3600_directions_by_default():
+    """Reference: the same search with n_directions = 3600 given explicitly (a different K gives other candidates)."""
+    loss = lambda points: points @ np.array([1.0, 0.3]) + 0.1 * np.sum(points**2, axis=1)  # noqa: E731
+    kl = quadratic_kl_rows(np.array([[2.0, 0.3], [0.3, 0.5]]), np.zeros(2))
+    best = least_loss_on_kl_circle(loss, kl, np.zeros(2), 0.05)
+    np.testing.assert_array_equal(best, least_loss_on_kl_circle(loss, kl, np.zeros(2), 0.05, n_directions=3600))
+    assert not np.array_equal(best, least_loss_on_kl_circle(loss, kl, np.zeros(2), 0.05, n_directions=3601))
+
+
+def test_least_loss_on_kl_circle_ignores_points_with_non_finite_loss():
+    """Reference: the argmin over the finite losses only; a loss of inf or NaN marks a point outside the domain."""
+    def loss_fn(points):
+        values = points[:, 0].copy()
+        values[points[:, 0] < -0.1] = np.inf  # the left part of the circle is out of bounds
+        values[np.abs(points[:, 1]) > 0.9 * np.sqrt(0.04)] = np.nan
+        return values
+
+    best = least_loss_on_kl_circle(loss_fn, quadratic_kl_rows(np.eye(2), np.zeros(2)), np.zeros(2), 0.02, n_directions=360)
+    points = kl_circle(quadratic_kl_rows(np.eye(2), np.zeros(2)), np.zeros(2), 0.02, n_directions=360)
+    losses = loss_fn(points)
+    finite = np.isfinite(losses)
+    np.testing.assert_array_equal(best, points[finite][np.argmin(losses[finite])])
 
 
 def test_least_loss_on_kl_circle_rejects_bad_loss():

@@ -8,6 +8,8 @@ the pre-activations, and numpy solves on explicitly assembled Kronecker matrices
 
 from __future__ import annotations
 
+import warnings
+
 import autograd
 import numpy as np
 import pytest
@@ -139,6 +141,38 @@ def test_kfac_monte_carlo_factors_match_the_exact_ones_on_average(softmax_proble
         np.testing.assert_allclose(G_mc, G, atol=0.03 * np.abs(G).max())
 
 
+def flat_curvature(result):
+    """The diagonal, or every K-FAC factor, as one flat vector."""
+    if isinstance(result, np.ndarray):
+        return result
+    return np.concatenate([np.ravel(m) for pair in result for m in pair])
+
+
+@pytest.mark.parametrize("function", [diagonal_fisher, kfac_factors])
+def test_curvature_monte_carlo_default_rng_is_seed_zero(tanh_problem, function):
+    """Reference: the documented default of natgrad.fisher, a Generator seeded with 0, one sample per row."""
+    model, params, X, _ = tanh_problem
+    default = flat_curvature(function(model, params, X, kind="monte_carlo"))
+    seeded = flat_curvature(function(model, params, X, kind="monte_carlo", n_samples=1, rng=np.random.default_rng(0)))
+    other = flat_curvature(function(model, params, X, kind="monte_carlo", rng=1))
+    np.testing.assert_array_equal(default, seeded)
+    assert not np.allclose(default, other)
+
+
+def test_kfac_factors_empirical_kind_uses_the_data_labels(tanh_problem):
+    """Reference: A is the same mean of augmented-input outer products; for the output layer
+    G = mean_n r_n r_n^T with r_n = e_{y_n} - p_n, computed here with an independent forward pass."""
+    model, params, X, y = tanh_problem
+    empirical = kfac_factors(model, params, X, kind="empirical", y=y)
+    exact = kfac_factors(model, params, X)
+    for (A, _), (A_exact, _) in zip(empirical, exact):
+        np.testing.assert_allclose(A, A_exact, rtol=1e-14, atol=1e-16)
+    residual = np.eye(model.n_classes)[y] - probabilities(reference_logits(model, params, X))
+    np.testing.assert_allclose(empirical[-1][1], residual.T @ residual / len(y), rtol=1e-10, atol=1e-15)
+    with pytest.raises(ValueError, match=r"^y: kind='empirical' needs the data's targets y$"):
+        kfac_factors(model, params, X, kind="empirical")
+
+
 # ---------------------------------------------------------------- K-FAC solve
 
 
@@ -164,6 +198,81 @@ def test_kfac_direction_undamped_is_the_minimum_norm_solution():
     g = np.random.default_rng(3).normal(size=model.n_params)
     expected = np.linalg.lstsq(np.kron(A, G), g, rcond=None)[0]
     np.testing.assert_allclose(kfac_direction(factors, g, 0.0), expected, rtol=1e-8, atol=1e-10)
+
+
+def poison_allocator(shape):
+    """Free a few NaN-filled arrays of ``shape``, so that memory numpy hands out next holds NaN, not zeros."""
+    for _ in range(4):
+        block = np.full(shape, np.nan)
+        del block
+
+
+def test_minimum_norm_solves_write_every_entry_of_their_result():
+    """Reference: d_i = 0 where the curvature is zero (diagonal), and lstsq's minimum-norm K-FAC solve.
+
+    Entries skipped by np.divide(..., where=...) must come from an initialised array: with
+    freshly freed NaN memory under the result and every warning an error, nothing but the
+    reference values may appear.
+    """
+    diagonal, grad = np.array([2.0, 0.0, 0.5, 0.0]), np.array([1.0, 3.0, -1.0, 2.0])
+    model = ng.softmax_regression(3, 4)
+    X, _ = make_data(12, 3, 4, seed=1)
+    factors = kfac_factors(model, random_params(model, seed=2, scale=0.7), X)
+    g = np.random.default_rng(3).normal(size=model.n_params)
+    expected = np.linalg.lstsq(np.kron(*factors[0]), g, rcond=None)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):
+            poison_allocator(grad.shape)
+            np.testing.assert_array_equal(diagonal_direction(diagonal, grad), [0.5, 0.0, -2.0, 0.0])
+            poison_allocator((4, 4))
+            np.testing.assert_allclose(kfac_direction(factors, g), expected, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("scale", [1e-4, 1e4])
+def test_kfac_direction_undamped_is_scale_equivariant_for_large_and_small_factors(scale):
+    """Reference: the minimum-norm solve of (c A kron G) d = g is d(A, G) / c; a cutoff that is not relative
+    to the largest eigenvalue would keep (or drop) round-off eigenvalues once the factors are far from size 1."""
+    model = ng.softmax_regression(3, 4)
+    X, _ = make_data(12, 3, 4, seed=1)
+    factors = kfac_factors(model, random_params(model, seed=2, scale=0.7), X)
+    g = np.random.default_rng(3).normal(size=model.n_params)
+    (A, G), = factors
+    scaled = kfac_direction([(scale * A, G)], g)
+    np.testing.assert_allclose(scaled * scale, kfac_direction(factors, g), rtol=1e-8, atol=1e-10 * np.abs(kfac_direction(factors, g)).max())
+    np.testing.assert_allclose(kfac_direction([(A, scale * G)], g) * scale, kfac_direction(factors, g), rtol=1e-8, atol=1e-10 * np.abs(kfac_direction(factors, g)).max())
+    np.testing.assert_allclose(kfac_direction([(scale * A, scale * G)], g) * scale**2, kfac_direction(factors, g), rtol=1e-8, atol=1e-10 * np.abs(kfac_direction(factors, g)).max())
+
+
+def test_kfac_direction_of_zero_factors_is_zero():
+    """Reference: the minimum-norm solution of 0 d = g is d = 0 (every eigenvalue product is 0, none may be inverted)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = kfac_direction([(np.zeros((2, 2)), np.zeros((3, 3)))], np.arange(6.0))
+    np.testing.assert_array_equal(d, np.zeros(6))
+
+
+@pytest.mark.parametrize("zero", ["A", "G"])
+def test_pi_correction_falls_back_to_one_when_a_factor_has_zero_trace(zero):
+    """Reference: pi = 1 (damping sqrt(lambda) on both factors) when tr A or tr G is 0, where pi^2 would be 0 or infinite."""
+    A, G = np.diag([2.0, 1.0, 0.5]), np.diag([3.0, 1.0])
+    if zero == "A":
+        A = np.zeros((3, 3))
+    else:
+        G = np.zeros((2, 2))
+    expected = np.kron(A + 0.2 * np.eye(3), G + 0.2 * np.eye(2))
+    np.testing.assert_allclose(kfac_matrix([(A, G)], damping=0.04), expected, rtol=1e-15)
+
+
+def test_kfac_defaults_are_no_damping_and_the_pi_correction(tanh_problem):
+    """Reference: kfac_matrix(factors) is the block-diagonal of kron(A_l, G_l); damped, the defaults equal pi_correction=True."""
+    model, params, X, _ = tanh_problem
+    factors = kfac_factors(model, params, X)
+    np.testing.assert_array_equal(kfac_matrix(factors), reference_kfac_matrix(factors, 0.0, True))
+    g = np.random.default_rng(4).normal(size=model.n_params)
+    np.testing.assert_array_equal(kfac_direction(factors, g, 0.1), kfac_direction(factors, g, 0.1, pi_correction=True))
+    assert not np.allclose(kfac_direction(factors, g, 0.1), kfac_direction(factors, g, 0.1, pi_correction=False))
+    np.testing.assert_array_equal(kfac_matrix(factors, 0.1), kfac_matrix(factors, 0.1, pi_correction=True))
 
 
 def test_kfac_direction_equals_the_exact_natural_direction_where_kfac_is_exact():

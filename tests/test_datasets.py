@@ -40,3 +40,24 @@ def test_rejects_bad_sizes(bad):
 def test_rejects_bad_seed():
     with pytest.raises(ValueError, match="seed"):
         fruit(seed="zero")
+
+
+def test_defaults_are_sixty_fruit_per_class_and_seed_zero():
+    X, y = fruit()
+    X_ref, y_ref = fruit(60, seed=0)
+    assert X.shape == (180, 2)
+    np.testing.assert_array_equal(X, X_ref)
+    np.testing.assert_array_equal(y, y_ref)
+
+
+def test_class_means_and_spreads_follow_the_published_recipe():
+    """Reference: standardising is affine per feature, so it keeps ratios of class-mean gaps and of
+    class standard deviations: yellowness gaps (0.85 - 0.30) / (0.60 - 0.30) and elongation spreads
+    0.45 / 0.12 (banana / apple), 0.10 / 0.07 for yellowness (apple / banana). 20,000 per class."""
+    X, y = fruit(20_000, seed=3)
+    means = np.array([X[y == k].mean(axis=0) for k in range(3)])
+    stds = np.array([X[y == k].std(axis=0) for k in range(3)])
+    assert (means[1, 1] - means[0, 1]) / (means[2, 1] - means[0, 1]) == pytest.approx(0.55 / 0.30, rel=0.02)
+    assert (means[1, 0] - means[0, 0]) / (means[2, 0] - means[0, 0]) == pytest.approx(1.9 / -0.1, rel=0.05)
+    assert stds[1, 0] / stds[0, 0] == pytest.approx(0.45 / 0.12, rel=0.03)
+    assert stds[0, 1] / stds[1, 1] == pytest.approx(0.10 / 0.07, rel=0.03)

@@ -6,6 +6,8 @@ theta_t = (I - lr A)^t (theta_0 - theta*) + theta*, via numpy.linalg.matrix_powe
 
 from __future__ import annotations
 
+import warnings
+
 import autograd
 import numpy as np
 import pytest
@@ -61,3 +63,15 @@ def test_gradient_descent_divergence_is_visible():
     path = ng.gradient_descent(lambda x: 10.0 * x, np.array([1.0]), 1.0, 400)
     np.testing.assert_allclose(path[:5, 0], (-9.0) ** np.arange(5), rtol=1e-15)
     assert not np.all(np.isfinite(path[-1]))
+
+
+def test_gradient_descent_overflow_and_nan_raise_no_warning():
+    """Reference: float64 arithmetic by hand. 0 - 10 * 1e308 overflows to -inf; then the gradient -inf
+    gives -inf - 10 * (-inf) = NaN. Both stay in the path silently, as documented."""
+    def grad_fn(x):
+        return np.where(np.isfinite(x), 1e308, -np.inf)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = ng.gradient_descent(grad_fn, np.zeros(1), 10.0, 2)
+    assert path[1, 0] == -np.inf and np.isnan(path[2, 0])

@@ -306,3 +306,35 @@ def test_hessian_kl_bernoulli_at_coincidence_is_the_bernoulli_fisher():
     H = autograd.hessian(lambda q: anp.sum(ng.kl_bernoulli(z, q)))(z)
     p = 1 / (1 + np.exp(-z))
     np.testing.assert_allclose(H, np.diag(p * (1 - p)), rtol=1e-12, atol=1e-15)
+def exact_excess(r: float) -> float:
+    """e^{-r} - 1 + r for the float r, to 50 significant digits (decimal), rounded once."""
+    from decimal import Decimal, getcontext
+
+    getcontext().prec = 50
+    x = Decimal(r)
+    return float((-x).exp() - 1 + x)
+
+
+@pytest.mark.parametrize("r", [0.9e-3, -0.9e-3, 1e-5, 1e-3, -1e-3, 0.5, -3.0])
+def test_excess_is_accurate_on_both_sides_of_the_series_switch(r):
+    """Reference: a 50-digit evaluation of e^{-r} - 1 + r. Below |r| = 1e-3 the four-term series is
+    accurate to 2e-15 (its first dropped term is r^6 / 720); at and above it expm1(-r) + r is used
+    exactly as written."""
+    from natgrad.distributions import _excess
+
+    value = float(_excess(np.array(r)))
+    if abs(r) < 1e-3:
+        assert value == pytest.approx(exact_excess(r), rel=4e-15, abs=0)
+    else:
+        assert value == np.expm1(-r) + r
+        assert value == pytest.approx(exact_excess(r), rel=1e-12, abs=0)
+
+
+def test_kl_categorical_where_q_dwarfs_p_is_accurate():
+    """Reference: sum_c p_c (log p_c - log q_c) with log-probabilities from np.logaddexp. With p_2 = e^-31
+    the log-ratio is about -30.3, the branch where e^{-r} is replaced by q / p; its terms must keep their sign."""
+    logits_p, logits_q = np.array([0.0, -31.0]), np.array([0.0, 0.0])
+    log_p = logits_p - np.logaddexp(*logits_p)
+    log_q = logits_q - np.logaddexp(*logits_q)
+    expected = np.sum(np.exp(log_p) * (log_p - log_q))
+    assert float(ng.kl_categorical(logits_p, logits_q)) == pytest.approx(expected, rel=2e-15, abs=0)

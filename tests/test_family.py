@@ -206,6 +206,20 @@ def test_running_second_moment_converges_to_the_empirical_fisher_diagonal():
     np.testing.assert_allclose(v, (per_example**2).mean(axis=0), rtol=0.03)
 
 
+def test_running_second_moment_default_beta2_single_batch_and_no_memory():
+    """Reference: v_T / (1 - beta2^T) by hand, with the documented default beta2 = 0.999; T = 1 gives g^2 and beta2 = 0 the last g^2."""
+    grads = np.array([[1.0, -2.0], [3.0, 0.5]])
+    v = 0.999 * (0.001 * grads[0] ** 2) + 0.001 * grads[1] ** 2
+    np.testing.assert_allclose(family.running_second_moment(grads), v / (1 - 0.999**2), rtol=1e-13)
+    np.testing.assert_allclose(family.running_second_moment(grads[:1], beta2=0.5), grads[0] ** 2, rtol=1e-15)
+    np.testing.assert_allclose(family.running_second_moment(grads, beta2=0.0), grads[1] ** 2, rtol=1e-15)
+
+
+def test_adam_direction_default_eps_and_zero_second_moment():
+    """Reference: g / (sqrt(v) + 1e-8); an entry with v = 0 is allowed and gives g / eps."""
+    g, v = np.array([2.0, -1.0]), np.array([4.0, 0.0])
+    np.testing.assert_allclose(family.adam_direction(g, v), [2.0 / (2.0 + 1e-8), -1e8], rtol=1e-15)
+
 @given(
     arrays(np.float64, 5, elements=st.floats(-10, 10)).filter(lambda g: np.all(np.abs(g) > 1e-3)),
     st.floats(1e-2, 1e2),
@@ -380,6 +394,33 @@ def test_categorical_log_partition_hessian_is_the_fisher():
 
 def test_categorical_log_partition_is_stable_for_large_parameters():
     assert np.isclose(family.categorical_log_partition(np.array([800.0, 0.0])), 800.0)
+
+
+def test_the_smallest_families_are_accepted():
+    """Reference: closed forms for K = 2. A two-armed bandit has J = r^T softmax(theta); the categorical
+    family with one natural parameter is the Bernoulli, mean sigm(theta), log-partition log(1 + e^theta)."""
+    logits, rewards = np.array([0.4, -0.3]), np.array([1.0, 3.0])
+    p = probabilities(logits)
+    assert family.expected_reward(logits, rewards) == pytest.approx(p @ rewards, rel=1e-14)
+    np.testing.assert_allclose(family.policy_fisher(logits), np.diag(p) - np.outer(p, p), rtol=1e-14)
+    theta = np.array([0.7])
+    np.testing.assert_allclose(family.categorical_mean(theta), [1 / (1 + np.exp(-0.7))], rtol=1e-14)
+    assert family.categorical_log_partition(theta) == pytest.approx(np.log1p(np.exp(0.7)), rel=1e-14)
+    mu = np.array([0.25])
+    assert family.categorical_negative_entropy(mu) == pytest.approx(0.25 * np.log(0.25) + 0.75 * np.log(0.75), rel=1e-14)
+    np.testing.assert_allclose(family.categorical_natural(mu), [np.log(1 / 3)], rtol=1e-14)
+
+
+@pytest.mark.parametrize("n_steps", [0, 3])
+def test_paths_have_one_row_per_step_plus_the_start(n_steps):
+    """Reference: the documented shape (n_steps + 1, P), row 0 the start."""
+    for path in (
+        family.natural_policy_gradient(LOGITS, REWARDS, 0.01, n_steps),
+        family.vanilla_policy_gradient(LOGITS, REWARDS, 0.1, n_steps),
+        family.mirror_descent(lambda x: x, LOGITS, lambda x: x, lambda x: x, 0.1, n_steps),
+    ):
+        assert path.shape == (n_steps + 1, LOGITS.size)
+        np.testing.assert_array_equal(path[0], LOGITS)
 
 
 def test_mirror_descent_with_euclidean_map_is_gradient_descent():

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import natgrad as ng
+from natgrad.fisher import output_factors
 from tests.helpers import (
     central_difference,
     make_data,
@@ -191,6 +192,34 @@ def test_monte_carlo_fisher_is_psd_and_reproducible(tanh_problem):
     assert not np.allclose(a, c)
     np.testing.assert_allclose(a, a.T, atol=1e-15 * np.abs(a).max())
     assert np.linalg.eigvalsh(a).min() >= -1e-12 * np.abs(a).max()
+
+
+@pytest.mark.parametrize("problem", ["tanh_problem", "softmax_problem"])
+def test_monte_carlo_fisher_default_rng_is_seed_zero(problem, request):
+    """Reference: the documented default, a Generator seeded with 0, and the default n_samples = 1."""
+    model, params, X, _ = request.getfixturevalue(problem)
+    default = ng.fisher(model, params, X, kind="monte_carlo")
+    np.testing.assert_array_equal(default, ng.fisher(model, params, X, kind="monte_carlo", n_samples=1, rng=np.random.default_rng(0)))
+    assert not np.allclose(default, ng.fisher(model, params, X, kind="monte_carlo", rng=1))
+
+
+def test_output_factors_monte_carlo_default_draws_one_label_per_row():
+    """Reference: (e_y - p) / sqrt(S) with S = 1 by default, so each factor is e_y - p for a label y in range(K)."""
+    probs = np.array([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]])
+    factors = output_factors(probs, "monte_carlo", rng=np.random.default_rng(0))
+    assert factors.shape == (2, 1, 3)
+    labels = np.argmax(factors[:, 0, :] + probs, axis=1)
+    np.testing.assert_allclose(factors[:, 0, :], np.eye(3)[labels] - probs, rtol=0, atol=1e-15)
+
+
+def test_output_factors_put_round_off_mass_beyond_the_cumulative_sum_on_the_last_class():
+    """Reference: labels stay in range(K). Probabilities that sum to 1 - 1e-3 (a round-off deficit made large)
+    leave about 1e-3 of the uniform draws above the last cumulative sum; they must count as the last class."""
+    probs = np.array([[0.5, 0.499]])
+    factors = output_factors(probs, "monte_carlo", n_samples=20_000, rng=np.random.default_rng(1))
+    labels = np.argmax(factors[0] * np.sqrt(20_000) + probs, axis=1)
+    assert set(labels.tolist()) == {0, 1}
+    assert np.sum(labels == 1) > np.sum(labels == 0) * 0.9
 
 
 def test_monte_carlo_fisher_certain_model_samples_its_argmax():

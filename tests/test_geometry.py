@@ -74,3 +74,11 @@ def test_direction_field_matches_an_explicit_loop_with_meshgrid_layout():
 def test_bad_input_raises_value_error_naming_the_argument(call, argument):
     with pytest.raises(ValueError, match=rf"^{re.escape(argument)}:"):
         call()
+
+
+def test_level_set_defaults_to_200_points_on_the_rays_2_pi_k_over_n():
+    """Reference: the documented default n_points = 200 and the angles 2 pi k / n."""
+    points = quadratic_level_set(np.eye(2), np.zeros(2), 0.5)
+    angles = 2 * np.pi * np.arange(200) / 200
+    assert points.shape == (200, 2)
+    np.testing.assert_allclose(points, np.column_stack([np.cos(angles), np.sin(angles)]), rtol=1e-9, atol=1e-9)

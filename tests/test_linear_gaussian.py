@@ -70,3 +70,30 @@ def test_bad_input_names_the_argument(problem, call, argument):
     X, y, theta, _ = problem
     with pytest.raises(ValueError, match=argument):
         call(X, y, theta)
+
+
+@pytest.mark.parametrize("noise_std", [None, 0.7, 2.5])
+def test_loss_is_the_mean_gaussian_negative_log_likelihood(problem, noise_std):
+    """Reference: scipy.stats.norm.logpdf; the default noise_std is 1."""
+    from scipy.stats import norm
+
+    X, y, params, _ = problem
+    sigma = 1.0 if noise_std is None else noise_std
+    settings = {} if noise_std is None else {"noise_std": noise_std}
+    expected = -np.mean(norm.logpdf(y, loc=X @ params, scale=sigma))
+    assert linear_gaussian_loss(params, X, y, **settings) == pytest.approx(expected, rel=1e-13)
+
+
+@pytest.mark.parametrize("noise_std", [None, 0.7])
+def test_kl_fisher_and_empirical_fisher_have_their_closed_forms(problem, noise_std):
+    """Reference: the closed forms written with explicit loops over rows; the default noise_std is 1."""
+    X, y, params, _ = problem
+    sigma = 1.0 if noise_std is None else noise_std
+    settings = {} if noise_std is None else {"noise_std": noise_std}
+    other = params + np.array([0.3, -0.2, 0.5])
+    kl = np.mean([(x @ params - x @ other) ** 2 / (2 * sigma**2) for x in X])
+    assert linear_gaussian_kl(params, other, X, **settings) == pytest.approx(kl, rel=1e-13)
+    fisher = sum(np.outer(x, x) for x in X) / (len(X) * sigma**2)
+    np.testing.assert_allclose(linear_gaussian_fisher(X, **settings), fisher, rtol=1e-13)
+    empirical = sum((t - x @ params) ** 2 / sigma**4 * np.outer(x, x) for x, t in zip(X, y)) / len(X)
+    np.testing.assert_allclose(linear_gaussian_empirical_fisher(params, X, y, **settings), empirical, rtol=1e-12)

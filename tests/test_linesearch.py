@@ -131,3 +131,39 @@ def test_bad_inputs_raise_value_errors_naming_the_argument():
         kl_line_search(kl_fn, loss_fn, params, step, 1.0, max_backtracks=-1)
     with pytest.raises(ValueError, match="require_improvement"):
         kl_line_search(kl_fn, loss_fn, params, step, 1.0, require_improvement="yes")
+
+
+def test_default_budget_of_backtracks_is_twenty_and_every_trial_is_evaluated_once():
+    """Reference: the documented trials k = 0, ..., max_backtracks (21 by default), one KL and one loss call each."""
+    calls = {"kl": 0, "loss": 0}
+
+    def kl_fn(q):
+        calls["kl"] += 1
+        return 1.0  # always over the budget
+
+    def loss_fn(q):
+        calls["loss"] += 1
+        return -float(q @ q)
+
+    result = kl_line_search(kl_fn, loss_fn, np.ones(2), np.ones(2), kl_budget=0.5)
+    assert (result.success, result.n_backtracks, result.step_fraction, result.kl) == (False, 20, 0.0, 0.0)
+    assert result.success is False
+    assert calls == {"kl": 21, "loss": 22}  # one loss call at the start, then one per trial
+    for max_backtracks in (0, 3):
+        calls.update(kl=0, loss=0)
+        result = kl_line_search(kl_fn, loss_fn, np.ones(2), np.ones(2), kl_budget=0.5, max_backtracks=max_backtracks)
+        assert calls["kl"] == max_backtracks + 1 and result.n_backtracks == max_backtracks
+
+
+def test_an_equal_loss_is_not_an_improvement():
+    """Reference: the documented strict test L(theta_k) < L(theta); a flat loss never passes it."""
+    result = kl_line_search(lambda q: 0.0, lambda q: 1.0, np.zeros(2), np.ones(2), kl_budget=1.0, max_backtracks=2)
+    assert result.success is False and result.loss == 1.0
+    accepted = kl_line_search(lambda q: 0.0, lambda q: 1.0, np.zeros(2), np.ones(2), kl_budget=1.0, require_improvement=False)
+    assert accepted.success is True and accepted.n_backtracks == 0
+
+
+def test_the_budget_is_inclusive():
+    """Reference: the documented test KL <= epsilon: a trial exactly at the budget is accepted."""
+    result = kl_line_search(lambda q: 0.25, lambda q: -float(q.sum()), np.zeros(2), np.ones(2), kl_budget=0.25)
+    assert result.success is True and result.kl == 0.25 and result.step_fraction == 1.0

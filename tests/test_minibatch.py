@@ -178,6 +178,21 @@ def test_noisy_batches_outlier_frequency_matches_the_fraction():
     assert all_flags.all()
 
 
+def test_noisy_batches_may_replace_a_whole_batch_and_flag_it_in_a_boolean_array():
+    """Reference: make_outliers applied to the whole batch when n_outliers = batch_size (the documented maximum)."""
+    X, y = make_data(8, 2, 3, seed=6)
+    batches, flags = minibatch.noisy_batches(X, y, 3, batch_size=4, n_steps=3, outlier_fraction=1.0,
+                                             n_outliers=4, input_scale=5.0, rng=1)
+    clean, _ = minibatch.noisy_batches(X, y, 3, batch_size=4, n_steps=3, outlier_fraction=0.0,
+                                       n_outliers=4, input_scale=5.0, rng=1)
+    assert flags.dtype == bool and flags.tolist() == [True, True, True]
+    for (X_batch, y_batch), (X_clean, y_clean) in zip(batches, clean):
+        np.testing.assert_array_equal(X_batch, 5.0 * X_clean)
+        np.testing.assert_array_equal(y_batch, (y_clean + 1) % 3)
+    _, none = minibatch.noisy_batches(X, y, 3, batch_size=4, n_steps=2, outlier_fraction=0.0, n_outliers=4, input_scale=5.0, rng=1)
+    assert none.dtype == bool and not none.any()
+
+
 def test_noisy_batches_rejects_bad_input():
     X, y = make_data(10, 2, 3, seed=0)
     good = dict(batch_size=4, n_steps=5, outlier_fraction=0.1, n_outliers=1, input_scale=3.0, rng=0)

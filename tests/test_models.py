@@ -190,3 +190,31 @@ def test_cross_entropy_gradient_orthogonal_to_logit_shift():
     (gW, gb), = model.unflatten(g)
     np.testing.assert_allclose(gW.sum(axis=1), 0.0, atol=1e-15)
     assert abs(gb.sum()) < 1e-15
+
+
+def test_init_draws_weights_from_normal_zero_one_over_n_in_and_zero_biases():
+    """Reference: the documented distribution W ~ N(0, 1/n_in) entrywise, b = 0.
+
+    With 20,000 and 2,500 draws, the sample mean is within 5 standard errors of 0 and the
+    sample standard deviation within 3 % of 1/sqrt(n_in) (its standard error is about 0.5-1.4 %).
+    """
+    model = ng.mlp([400, 50, 50, 3])
+    layers = model.unflatten(model.init(np.random.default_rng(3)))
+    for (W, b), (n_in, n_out) in zip(layers, model.shapes):
+        assert W.shape == (n_in, n_out)
+        np.testing.assert_array_equal(b, np.zeros(n_out))
+        std = 1.0 / np.sqrt(n_in)
+        if W.size >= 2500:
+            assert abs(W.mean()) < 5 * std / np.sqrt(W.size)
+            assert W.std() == pytest.approx(std, rel=0.03)
+    assert layers[-1][0].std() < 0.5  # 150 draws with std 1/sqrt(50) = 0.14, far below N(0, 1)'s 1
+
+
+def test_check_labels_accepts_no_labels_for_no_rows_and_rejects_one_float_label():
+    """Reference: the contract 'integer class labels, one per row'; an empty array (float by default) is the labels of no rows."""
+    from natgrad.models import check_labels
+
+    assert check_labels(np.array([]), 0, 3).shape == (0,)
+    np.testing.assert_array_equal(check_labels(np.array([2]), 1, 3), [2])
+    with pytest.raises(ValueError, match=r"^y: expected 1 integer labels, got shape \(1,\) and dtype float64$"):
+        check_labels(np.array([1.0]), 1, 3)

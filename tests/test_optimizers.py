@@ -7,13 +7,16 @@ work done for the cost.
 
 from __future__ import annotations
 
+import copy
+import time
+
 import numpy as np
 import pytest
 from autograd import grad
 
 import natgrad as ng
 from natgrad import optimizers as opt
-from natgrad.curvature import diagonal_fisher, kfac_factors
+from natgrad.curvature import diagonal_fisher, kfac_factors, kfac_matrix
 from tests.helpers import make_data, random_params
 
 
@@ -193,3 +196,288 @@ def test_bad_inputs_raise_value_errors_naming_the_argument(problem):
         opt.train(model, opt.sgd(0.1), params, X, y, X_test[:, :2], y_test, n_iter=1, batch_size=4)
     with pytest.raises(ValueError, match="n_iter"):
         opt.train(model, opt.sgd(0.1), params, X, y, X_test, y_test, n_iter=0, batch_size=4)
+
+
+# --- Defaults, running averages and the training loop's bookkeeping ----------------------
+
+
+def test_adam_defaults_are_kingma_and_ba(problem):
+    """Reference: the textbook update with eta = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8 (the paper's defaults)."""
+    model, params, X, y, _, _ = problem
+    adam = opt.adam()
+    state, theta = adam.init(params), params.copy()
+    m, v, reference = np.zeros_like(params), np.zeros_like(params), params.copy()
+    for t in range(1, 3):
+        g = batch_grad(model, theta, X, y)
+        theta, state, cost = adam.update(model, theta, state, X, y, g, None)
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        reference = reference - 1e-3 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+        np.testing.assert_allclose(theta, reference, rtol=1e-13, atol=1e-16)
+        assert state[0] == t and cost == 0.0
+        assert theta.dtype == state[1].dtype == state[2].dtype == np.float64
+
+
+def test_adam_epsilon_guards_a_zero_gradient(problem):
+    """Reference: with g = 0 the moments stay 0 and m_hat / (sqrt(v_hat) + eps) = 0, so theta is unchanged."""
+    model, params, X, y, _, _ = problem
+    adam = opt.adam(0.1, epsilon=1e-3)
+    new, (step, m, v), _ = adam.update(model, params, adam.init(params), X, y, np.zeros_like(params), None)
+    np.testing.assert_array_equal(new, params)
+    assert step == 1 and not m.any() and not v.any()
+
+
+def reference_average(batches, decay):
+    """Running average with weight min(1 - 1/t, decay) on the past, computed by hand for t = 1, 2, ..."""
+    average = None
+    for t, batch in enumerate(batches, start=1):
+        weight = min(1.0 - 1.0 / t, decay)
+        average = batch if average is None else weight * average + (1.0 - weight) * batch
+    return average
+
+
+@pytest.mark.parametrize("factor_decay", [None, 0.8])
+def test_kfac_running_factors_use_weight_min_of_one_minus_one_over_t_and_the_decay(problem, factor_decay):
+    """Reference: factors of each batch from the same generator, averaged by hand.
+
+    0.8 is below 1 - 1/t from t = 6 on, and the default 0.95 from t = 21 on, so both the plain
+    mean of the first steps and the capped weight of the later ones are checked.
+    """
+    model, params, X, y, _, _ = problem
+    settings = {} if factor_decay is None else {"factor_decay": factor_decay}
+    kfac = opt.kfac(kl_budget=1e-3, damping=0.1, **settings)
+    state = kfac.init(params)
+    rng, reference_rng = np.random.default_rng(11), np.random.default_rng(11)
+    g = batch_grad(model, params, X[:6], y[:6])
+    batches = []
+    for _ in range(24):
+        _, state, _ = kfac.update(model, params, state, X[:6], y[:6], g, rng)
+        batches.append(kfac_factors(model, params, X[:6], kind="monte_carlo", rng=reference_rng))
+    count, averages = state
+    assert count == 24
+    decay = 0.95 if factor_decay is None else factor_decay
+    for layer, (A, G) in enumerate(averages):
+        np.testing.assert_allclose(A, reference_average([b[layer][0] for b in batches], decay), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(G, reference_average([b[layer][1] for b in batches], decay), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("factor_decay", [None, 0.8])
+def test_diagonal_running_average_uses_weight_min_of_one_minus_one_over_t_and_the_decay(problem, factor_decay):
+    model, params, X, y, _, _ = problem
+    settings = {} if factor_decay is None else {"factor_decay": factor_decay}
+    method = opt.diagonal_natural_gradient(kl_budget=1e-3, damping=0.01, n_samples=2, **settings)
+    state = method.init(params)
+    rng, reference_rng = np.random.default_rng(12), np.random.default_rng(12)
+    g = batch_grad(model, params, X[:6], y[:6])
+    batches = []
+    for _ in range(24):
+        new, state, cost = method.update(model, params, state, X[:6], y[:6], g, rng)
+        batches.append(diagonal_fisher(model, params, X[:6], kind="monte_carlo", n_samples=2, rng=reference_rng))
+        assert cost == 2 * opt.COSTS["curvature_pass"]
+    count, average = state
+    assert count == 24
+    expected = reference_average(batches, 0.95 if factor_decay is None else factor_decay)
+    np.testing.assert_allclose(average, expected, rtol=1e-12, atol=1e-15)
+    d = g / (expected + 0.01)
+    np.testing.assert_allclose(new, params - min(1.0, np.sqrt(2e-3 / (g @ d))) * d, rtol=1e-10)
+
+
+def test_kfac_with_pi_correction_and_several_samples_matches_the_dense_damped_solve(problem):
+    """Reference: a dense solve with kfac_matrix (factored damping with pi) and samples from the same generator."""
+    model, params, X, y, _, _ = problem
+    g = batch_grad(model, params, X, y)
+    kfac = opt.kfac(kl_budget=1e-4, damping=0.05, max_step=0.5, n_samples=3)
+    new, (count, averages), cost = kfac.update(model, params, kfac.init(params), X, y, g, np.random.default_rng(5))
+    factors = kfac_factors(model, params, X, kind="monte_carlo", n_samples=3, rng=np.random.default_rng(5))
+    for (A, G), (A_ref, G_ref) in zip(averages, factors):
+        np.testing.assert_array_equal(A, A_ref)
+        np.testing.assert_array_equal(G, G_ref)
+    d = np.linalg.solve(kfac_matrix(factors, 0.05), g)
+    alpha = min(0.5, np.sqrt(2e-4 / (g @ d)))
+    assert alpha < 0.5  # the budget, not max_step, sets this step
+    np.testing.assert_allclose(new, params - alpha * d, rtol=1e-9, atol=1e-13)
+    assert count == 1 and cost == 3 * opt.COSTS["curvature_pass"]
+
+
+@pytest.mark.parametrize("method_name", ["natural", "kfac", "diagonal"])
+def test_a_generous_budget_takes_exactly_max_step(problem, method_name):
+    """Reference: alpha = max_step when the budget is far above the full step's quadratic model; d from dense solves."""
+    model, params, X, y, _, _ = problem
+    g = batch_grad(model, params, X, y)
+    make = {
+        "natural": lambda: opt.natural_gradient(10.0, 0.5, cg_iters=100, max_step=0.25),
+        "kfac": lambda: opt.kfac(10.0, 0.5, max_step=0.25),
+        "diagonal": lambda: opt.diagonal_natural_gradient(10.0, 0.5, max_step=0.25),
+    }[method_name]
+    method = make()
+    new, _, _ = method.update(model, params, method.init(params), X, y, g, np.random.default_rng(3))
+    if method_name == "natural":
+        d = np.linalg.solve(ng.fisher(model, params, X) + 0.5 * np.eye(model.n_params), g)
+    elif method_name == "kfac":
+        d = np.linalg.solve(kfac_matrix(kfac_factors(model, params, X, kind="monte_carlo", rng=np.random.default_rng(3)), 0.5), g)
+    else:
+        d = g / (diagonal_fisher(model, params, X, kind="monte_carlo", rng=np.random.default_rng(3)) + 0.5)
+    assert 0.5 * 0.25**2 * (g @ d) < 10.0 < 0.5 * (g @ d) * 1e6
+    np.testing.assert_allclose(new, params - 0.25 * d, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("make", [lambda: opt.natural_gradient(1e-3, 0.1), lambda: opt.kfac(1e-3, 0.1), lambda: opt.diagonal_natural_gradient(1e-3, 0.1)])
+def test_a_zero_gradient_leaves_the_parameters_unchanged(problem, make):
+    """Reference: d = 0 for g = 0, so g^T d = 0 and no step is taken (no division by zero)."""
+    model, params, X, y, _, _ = problem
+    method = make()
+    new, _, _ = method.update(model, params, method.init(params), X, y, np.zeros_like(params), np.random.default_rng(0))
+    np.testing.assert_array_equal(new, params)
+
+
+class Recorder:
+    """Wraps an optimizer and records, per update, the batch rows it saw and a copy of the sampling generator."""
+
+    def __init__(self, optimizer, X):
+        self.optimizer, self.X = optimizer, X
+        self.rows, self.generators = [], []
+
+    def as_optimizer(self):
+        def update(model, params, state, X, y, grad, rng):
+            self.rows.append([int(np.flatnonzero((self.X == x).all(axis=1))[0]) for x in X])
+            self.generators.append(copy.deepcopy(rng))
+            return self.optimizer.update(model, params, state, X, y, grad, rng)
+
+        return opt.Optimizer(self.optimizer.method, self.optimizer.init, update)
+
+
+@pytest.mark.parametrize("batch_size", [6, 8, 10])
+def test_train_visits_every_row_once_per_epoch(problem, batch_size):
+    """Reference: within an epoch of n // batch_size batches no row repeats; with batch_size | n every row appears once."""
+    model, params, X, y, X_test, y_test = problem
+    recorder = Recorder(opt.sgd(0.1), X)
+    batches_per_epoch = 24 // batch_size
+    opt.train(model, recorder.as_optimizer(), params, X, y, X_test, y_test, n_iter=3 * batches_per_epoch, batch_size=batch_size, seed=5)
+    epochs = [sum(recorder.rows[e * batches_per_epoch : (e + 1) * batches_per_epoch], []) for e in range(3)]
+    for rows in epochs:
+        assert len(rows) == batches_per_epoch * batch_size and len(set(rows)) == len(rows)
+        if 24 % batch_size == 0:
+            assert sorted(rows) == list(range(24))
+    assert epochs[0] != epochs[1]  # a new permutation each epoch
+
+
+@pytest.mark.parametrize(
+    "make,extra_cost",
+    [
+        (lambda: opt.adam(0.05), 0.0),
+        (lambda: opt.kfac(1e-2, 0.1, n_samples=2), 2 * opt.COSTS["curvature_pass"]),
+        (lambda: opt.diagonal_natural_gradient(1e-2, 0.1), opt.COSTS["curvature_pass"]),
+    ],
+)
+def test_train_drives_adam_kfac_and_diagonal_like_a_manual_loop(problem, make, extra_cost):
+    """Reference: the same update applied by hand to the batches train drew, with the same sampling generator.
+
+    Every method sees the same batches for the same seed, and the generator that samples
+    labels is neither reset nor replaced between iterations.
+    """
+    model, params, X, y, X_test, y_test = problem
+    recorder = Recorder(make(), X)
+    history = opt.train(model, recorder.as_optimizer(), params, X, y, X_test, y_test, n_iter=5, batch_size=8, seed=7)
+    sgd_recorder = Recorder(opt.sgd(0.1), X)
+    opt.train(model, sgd_recorder.as_optimizer(), params, X, y, X_test, y_test, n_iter=5, batch_size=8, seed=7)
+    assert recorder.rows == sgd_recorder.rows
+    method = make()
+    theta, state = params.copy(), method.init(params)
+    if extra_cost:
+        draws = [g.random() for g in copy.deepcopy(recorder.generators)]
+        assert len(set(draws)) == len(draws)  # the sampling generator advances from one iteration to the next
+    for rows, generator in zip(recorder.rows, recorder.generators):
+        g = batch_grad(model, theta, X[rows], y[rows])
+        theta, state, _ = method.update(model, theta, state, X[rows], y[rows], g, generator)
+        assert history.method == method.method
+    np.testing.assert_array_equal(history.params, theta)
+    assert history.params.dtype == np.float64
+    np.testing.assert_array_equal(history.cost, np.arange(6) * (1.0 + extra_cost))
+    assert history.test_loss[-1] == pytest.approx(float(ng.cross_entropy(model, theta, X_test, y_test)), rel=1e-12)
+
+
+def test_train_seeds_its_generators_from_seed(problem):
+    """Reference: the same seed gives the same batches and samples; another seed gives other ones."""
+    model, params, X, y, X_test, y_test = problem
+    runs = {}
+    for seed in (0, 0, 1):
+        recorder = Recorder(opt.kfac(1e-2, 0.1), X)
+        opt.train(model, recorder.as_optimizer(), params, X, y, X_test, y_test, n_iter=2, batch_size=8, seed=seed)
+        runs.setdefault(seed, []).append((recorder.rows, [g.random() for g in recorder.generators]))
+    assert runs[0][0] == runs[0][1]
+    assert runs[0][0][0] != runs[1][0][0] and runs[0][0][1] != runs[1][0][1]
+    default = Recorder(opt.kfac(1e-2, 0.1), X)
+    opt.train(model, default.as_optimizer(), params, X, y, X_test, y_test, n_iter=2, batch_size=8)
+    assert (default.rows, [g.random() for g in default.generators]) == runs[0][0]
+
+
+def test_natural_gradient_runs_at_most_ten_cg_iterations_and_stops_at_relative_residual_1e_6(problem):
+    """Reference: conjugate_gradient on the same damped batch system, with the documented defaults."""
+    model, params, X, y, _, _ = problem
+    g = batch_grad(model, params, X, y)
+    fvp = ng.fisher_vector_product(model, params, X)
+    for damping in (1e-4, 1.0):
+        _, _, cost = opt.natural_gradient(1e-3, damping).update(model, params, None, X, y, g, None)
+        expected = ng.conjugate_gradient(fvp, g, damping=damping, tol=1e-6, max_iter=10).n_iter
+        assert cost == expected * opt.COSTS["fvp"]
+    # With heavy damping the system is well conditioned: CG meets 1e-6 before 10 iterations.
+    assert expected < 10
+    _, _, cost = opt.natural_gradient(1e-3, 1e-4).update(model, params, None, X, y, g, None)
+    assert cost == 10 * opt.COSTS["fvp"]
+
+
+@pytest.mark.parametrize("method_name", ["natural", "kfac", "diagonal"])
+def test_the_default_max_step_is_one(problem, method_name):
+    """Reference: with a budget far above the full step's quadratic model, the step is params - 1.0 * d (compare max_step=1)."""
+    model, params, X, y, _, _ = problem
+    g = batch_grad(model, params, X, y)
+    make = {"natural": opt.natural_gradient, "kfac": opt.kfac, "diagonal": opt.diagonal_natural_gradient}[method_name]
+    default, explicit = make(1e6, 0.5), make(1e6, 0.5, max_step=1.0)
+    half = make(1e6, 0.5, max_step=0.5)
+    steps = [m.update(model, params, m.init(params), X, y, g, np.random.default_rng(1))[0] for m in (default, explicit, half)]
+    np.testing.assert_array_equal(steps[0], steps[1])
+    np.testing.assert_allclose(params - steps[2], 0.5 * (params - steps[0]), rtol=1e-12)
+
+
+def test_train_passes_the_batch_labels_and_records_update_seconds_from_zero(problem):
+    """Reference: params0 for the optimizer's init, the labels of the rows in each batch, and the wall-clock
+    time of the whole call as an upper bound of the recorded update time."""
+    model, params, X, y, X_test, y_test = problem
+    seen = []
+
+    def update(model, params, state, X_batch, y_batch, grad, rng):
+        seen.append((X_batch.copy(), np.asarray(y_batch).copy()))
+        return params, state, 0.0
+
+    initial = []
+    started = time.perf_counter()
+    history = opt.train(model, opt.Optimizer("sgd", lambda p: initial.append(p.copy()), update), params, X, y, X_test, y_test, n_iter=4, batch_size=5)
+    elapsed = time.perf_counter() - started
+    for X_batch, y_batch in seen:
+        rows = [int(np.flatnonzero((X == x).all(axis=1))[0]) for x in X_batch]
+        np.testing.assert_array_equal(y_batch, y[rows])
+    assert history.seconds[0] == 0.0
+    assert np.all(np.diff(history.seconds) >= 0) and history.seconds[-1] <= elapsed
+    assert len(initial) == 1
+    np.testing.assert_array_equal(initial[0], params)  # the optimizer's state starts from params0
+
+
+def test_train_accepts_a_single_test_row(problem):
+    """Reference: accuracy on one row is 0 or 1, the loss that row's cross-entropy."""
+    model, params, X, y, X_test, y_test = problem
+    history = opt.train(model, opt.sgd(0.1), params, X, y, X_test[:1], y_test[:1], n_iter=1, batch_size=4)
+    assert history.test_loss[0] == pytest.approx(float(ng.cross_entropy(model, params, X_test[:1], y_test[:1])), rel=1e-14)
+    assert history.test_accuracy[0] in (0.0, 1.0)
+
+
+def test_train_batches_come_from_the_first_of_two_generators_spawned_from_seed(problem):
+    """Reference: the permutations of np.random.default_rng(SeedSequence(seed).spawn(2)[0]), one per epoch.
+
+    The chapters' printed numbers depend on this exact stream, so it is part of the contract.
+    """
+    model, params, X, y, X_test, y_test = problem
+    recorder = Recorder(opt.sgd(0.1), X)
+    opt.train(model, recorder.as_optimizer(), params, X, y, X_test, y_test, n_iter=6, batch_size=8, seed=4)
+    batch_rng = np.random.default_rng(np.random.SeedSequence(4).spawn(2)[0])
+    expected = np.concatenate([batch_rng.permutation(24), batch_rng.permutation(24)]).reshape(6, 8)
+    np.testing.assert_array_equal(np.array(recorder.rows), expected)

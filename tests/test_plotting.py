@@ -168,3 +168,53 @@ def test_plot_classes_rejects_bad_input(X, y, names, argument):
     with pytest.raises(ValueError, match=argument):
         plotting.plot_classes(ax, X, y, names)
     plt.close(fig)
+
+
+def test_use_book_style_sets_the_documented_figure_defaults():
+    """Reference: the book's figure settings, written out."""
+    with matplotlib.rc_context():
+        plotting.use_book_style()
+        params = matplotlib.rcParams
+        assert tuple(params["figure.figsize"]) == (6.4, 4.0) and params["figure.dpi"] == 100
+        assert params["axes.spines.right"] is False and params["legend.frameon"] is False
+        assert params["axes.titlesize"] == "medium"
+
+
+def test_plot_path_defaults_and_hollow_start_marker(ax):
+    """Reference: small round markers, line width 1.2, and a hollow circle of size 8 at path[0] in the method's colour."""
+    path = np.array([[0.3, -0.4], [0.5, 0.6], [0.9, 0.1]])
+    line = plotting.plot_path(ax, path, "adam")
+    assert (line.get_marker(), line.get_markersize(), line.get_linewidth()) == ("o", 3, 1.2)
+    start = ax.get_lines()[-1]
+    np.testing.assert_array_equal(start.get_xydata(), path[:1])
+    assert (start.get_marker(), start.get_markersize(), start.get_linestyle()) == ("o", 8, "None")
+    assert start.get_markerfacecolor() == "none"
+    assert mcolors.to_hex(start.get_markeredgecolor()) == mcolors.to_hex(plotting.METHOD_COLORS["adam"])
+
+
+def test_plot_loss_contours_default_grid_and_geometric_levels(ax):
+    """Reference: a 121 x 121 grid over the box and 12 levels min + (max - min) * geomspace(1e-3, 1, 12), grey lines of width 0.8."""
+    loss = lambda p: (p[0] - 0.2) ** 2 + 3 * (p[1] + 0.1) ** 2 + 1.0  # noqa: E731
+    cs = plotting.plot_loss_contours(ax, loss, (-1, 2), (-2, 1))
+    xs, ys = np.linspace(-1, 2, 121), np.linspace(-2, 1, 121)
+    grid = np.array([[loss(np.array([x, y])) for x in xs] for y in ys])
+    np.testing.assert_allclose(cs.levels, grid.min() + (grid.max() - grid.min()) * np.geomspace(1e-3, 1.0, 12), rtol=1e-12)
+    assert mcolors.to_hex(cs.get_edgecolor()[0]) == mcolors.to_hex("0.6")
+    assert cs.get_linewidth()[0] == 0.8
+
+
+def test_plot_classes_default_edges_and_scalar_sizes(ax):
+    """Reference: thin black edges (width 0.5) and a scalar size applied to every class."""
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.5]])
+    collections = plotting.plot_classes(ax, X, np.array([0, 1, 1]), ["apple", "banana"], s=7.0)
+    for collection in collections:
+        assert mcolors.to_hex(collection.get_edgecolor()[0]) == "#000000"
+        assert collection.get_linewidth()[0] == 0.5
+        np.testing.assert_array_equal(collection.get_sizes(), [7.0])
+
+
+def test_plot_classes_without_sizes_uses_matplotlib_default(ax):
+    """Reference: matplotlib's default marker size, rcParams['lines.markersize'] ** 2, when no s is given."""
+    collections = plotting.plot_classes(ax, np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0, 1]), ["apple", "banana"])
+    for collection in collections:
+        np.testing.assert_allclose(collection.get_sizes(), [matplotlib.rcParams["lines.markersize"] ** 2])

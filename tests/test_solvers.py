@@ -59,7 +59,7 @@ def test_cg_reports_not_converged_when_max_iter_too_small():
     b = np.random.default_rng(4).normal(size=30)
     matvec = CountingMatvec(A)
     result = ng.conjugate_gradient(matvec, b, max_iter=3)
-    assert not result.converged
+    assert result.converged is False
     assert result.n_iter == 3
     assert matvec.calls == 3
     assert len(result.residual_norms) == 4
@@ -113,10 +113,69 @@ def test_cg_zero_rhs_returns_zero_without_iterating():
     A = random_spd(6, 7)
     matvec = CountingMatvec(A)
     result = ng.conjugate_gradient(matvec, np.zeros(6))
-    assert result.converged
+    assert result.converged is True
     assert result.n_iter == 0
+    assert result.residual_norms == [0.0]
     np.testing.assert_array_equal(result.x, np.zeros(6))
     assert matvec.calls == 0
+
+
+def test_cg_stops_at_negative_curvature_and_returns_the_last_iterate():
+    """Reference: CG by hand on A = diag(2, -1), b = (1, 1).
+
+    Step 1: p = b, p^T A p = 1, alpha = 2, x = (2, 2), r = (-3, 3). Step 2: p = r + 9 p_old
+    = (6, 12), p^T A p = -72 < 0, so CG stops with x = (2, 2) after one iteration.
+    """
+    matvec = CountingMatvec(np.diag([2.0, -1.0]))
+    result = ng.conjugate_gradient(matvec, np.ones(2))
+    np.testing.assert_allclose(result.x, [2.0, 2.0], rtol=1e-15)
+    assert (result.n_iter, result.converged, matvec.calls) == (1, False, 2)
+    np.testing.assert_allclose(result.residual_norms, [1.0, 3.0], rtol=1e-15)
+
+
+@pytest.mark.parametrize("damping", [0.0, 1.0])
+def test_cg_stops_at_zero_curvature_without_dividing_by_it(damping):
+    """Reference: b = e_2 spans the null space of A + lambda I = diag(1 + 2 lambda, 0): zero curvature at once, x stays 0."""
+    A = np.diag([1.0 + damping, -damping])
+    result = ng.conjugate_gradient(lambda v: A @ v, np.array([0.0, 1.0]), damping=damping)
+    np.testing.assert_array_equal(result.x, np.zeros(2))
+    assert (result.n_iter, result.converged, result.residual_norms) == (0, False, [1.0])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_cg_stops_when_the_operator_returns_non_finite_values(bad):
+    """Reference: x = 0 is the last finite iterate; a NaN or inf product must not leak into x."""
+    result = ng.conjugate_gradient(lambda v: np.full_like(v, bad), np.ones(3))
+    np.testing.assert_array_equal(result.x, np.zeros(3))
+    assert (result.n_iter, result.converged) == (0, False)
+
+
+def test_cg_default_max_iter_is_ten_times_the_size():
+    """Reference: a 2-D rotation by 90 degrees plus the identity is not symmetric, and CG on it never settles.
+
+    Here p^T A p = |p|^2 > 0 always, so only max_iter stops it: 10 * len(b) = 20 matvecs.
+    """
+    A = np.array([[1.0, 1.0], [-1.0, 1.0]])
+    matvec = CountingMatvec(A)
+    result = ng.conjugate_gradient(matvec, np.array([1.0, 0.0]), tol=1e-300)
+    assert (result.n_iter, matvec.calls, len(result.residual_norms)) == (20, 20, 21)
+    assert not result.converged
+
+
+def test_cg_solves_a_multiple_of_the_identity_in_one_step():
+    """Reference: with A = 2 I and b = (1, 1), one step gives x = b / 2 exactly and residual 0."""
+    result = ng.conjugate_gradient(lambda v: 2.0 * v, np.ones(2), tol=1e-300)
+    assert (result.n_iter, result.converged, result.residual_norms) == (1, True, [1.0, 0.0])
+    np.testing.assert_array_equal(result.x, [0.5, 0.5])
+
+
+def test_cg_stopping_test_is_inclusive():
+    """Reference: the documented rule ||r_k|| <= tol ||b||: a tol equal to the first residual stops after one step."""
+    A = random_spd(6, 9)
+    b = np.random.default_rng(10).normal(size=6)
+    first = ng.conjugate_gradient(lambda v: A @ v, b, max_iter=1).residual_norms[1]
+    result = ng.conjugate_gradient(lambda v: A @ v, b, tol=first)
+    assert (result.n_iter, result.converged) == (1, True)
 
 
 def test_cg_singular_consistent_system_gives_minimum_norm_solution():

@@ -8,6 +8,8 @@ whose phi-space gradient and Fisher come from autograd (not from natgrad's formu
 from __future__ import annotations
 
 import math
+import os
+import warnings
 
 import autograd
 import numpy as np
@@ -108,6 +110,44 @@ def test_natural_direction_callable_undamped_singular_is_minimum_norm(softmax_pr
     g = loss_grad(model, params, X, y)
     d = ng.natural_direction(g, ng.fisher_vector_product(model, params, X))
     np.testing.assert_allclose(d, np.linalg.pinv(F) @ g, rtol=1e-7, atol=1e-9)
+
+
+def test_natural_direction_warns_naming_the_caller_when_cg_does_not_converge():
+    """Reference: CG by hand on the indefinite diag(1, -1) with g = (1, 1) meets zero curvature at once.
+
+    The warning reports 0 iterations and the relative residual 1, and points at the code that
+    called natural_direction (stacklevel), not at natgrad's own line.
+    """
+    indefinite = np.diag([1.0, -1.0])
+    with pytest.warns(RuntimeWarning) as record:
+        d = ng.natural_direction(np.ones(2), lambda v: indefinite @ v)
+    assert len(record) == 1
+    assert str(record[0].message) == (
+        "natural_direction: conjugate gradient stopped after 0 iterations at relative residual 1.0e+00; consider damping > 0"
+    )
+    # Attributed to the caller of natural_direction (stacklevel=2). Under mutmut an extra frame of its
+    # trampoline sits between the two, so there the caller is that frame.
+    assert record[0].filename == __file__ or record[0].filename.endswith(os.path.join("mutmut", "mutation", "trampoline.py"))
+    np.testing.assert_array_equal(d, np.zeros(2))
+
+
+def test_natural_direction_is_silent_when_cg_converges(sigmoid_problem):
+    """Reference: no warning at all (any warning is turned into an error here) for a well-posed damped solve."""
+    model, params, X, y = sigmoid_problem
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = ng.natural_direction(loss_grad(model, params, X, y), ng.fisher_vector_product(model, params, X), damping=0.1)
+    F = ng.fisher(model, params, X)
+    np.testing.assert_allclose((F + 0.1 * np.eye(model.n_params)) @ d, loss_grad(model, params, X, y), rtol=1e-8, atol=1e-11)
+
+
+def test_natural_step_with_zero_curvature_returns_a_copy_of_params():
+    """Reference: F = 0 with damping 0 gives d^T F d = 0, where no alpha exists: params come back unchanged, as a new array."""
+    params = np.array([1.0, -2.0])
+    with pytest.warns(RuntimeWarning):
+        new = ng.natural_step(params, np.array([1.0, 0.0]), lambda v: 0.0 * v, 0.1)
+    np.testing.assert_array_equal(new, params)
+    assert new is not params
 
 
 # ---------------------------------------------------------------- natural_step: KL budget
