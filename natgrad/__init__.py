@@ -35,7 +35,7 @@ from natgrad.models import Model, cross_entropy, mlp, model_kl, softmax_regressi
 from natgrad.solvers import CGResult, conjugate_gradient
 from natgrad.steps import natural_direction, natural_step
 
-__version__ = "0.1.0"
+__version__ = "2.0.0"
 
 __all__ = [
     "CGResult",
