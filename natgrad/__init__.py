@@ -8,12 +8,14 @@ the book's order: :mod:`~natgrad.descent` (chapter 1), :mod:`~natgrad.distributi
 :mod:`~natgrad.reparametrize` (chapter 6), :mod:`~natgrad.minibatch` (chapter 7),
 :mod:`~natgrad.curvature`, :mod:`~natgrad.linesearch` and :mod:`~natgrad.optimizers`
 (chapter 8), :mod:`~natgrad.family` and :mod:`~natgrad.glm` (chapter 9);
-:mod:`~natgrad.datasets` holds the small data sets, :mod:`~natgrad.exercises` the exercise
+:mod:`~natgrad.datasets` holds the small data sets, :mod:`~natgrad.animation` the offline
+players of the animated figures, :mod:`~natgrad.exercises` the exercise
 checkers and :mod:`~natgrad.plotting` the look of the figures. Parameters are always one
 flat float64 vector.
 """
 
 from natgrad import (
+    animation,
     constrained,
     curvature,
     datasets,
@@ -40,6 +42,7 @@ __version__ = "2.0.0"
 __all__ = [
     "CGResult",
     "Model",
+    "animation",
     "conjugate_gradient",
     "constrained",
     "curvature",
