@@ -5,17 +5,28 @@
   ``{{ version }}`` and ``{{ edition }}`` for the pages.
 - How to cite comes from CITATION.cff: the substitution ``{{ citation }}`` gives it as a
   sentence, and the directive ``citation-bibtex`` as a BibTeX entry.
+- Links to files of the repository (``{{ license_file }}``, ``{{ cc_by_file }}``,
+  ``{{ citation_file }}``, ``{{ changelog_file }}``, ``{{ repository_link }}``) are built
+  from ``repository:`` in _config.yml, the one place that names the repository.
 - The PDF's title page shows the edition and version; its back carries the copyright,
   the licences and the citation.
+- The directive ``pinned-environment`` tables the Python version and, for every pin of
+  requirements.txt, the version the build ran with; a difference is a warning, so the
+  ``-W`` build fails unless the book was built in the pinned environment.
 """
 
 from __future__ import annotations
 
+import platform
+from importlib import metadata
 from pathlib import Path
 
 import yaml
 from docutils import nodes
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+
+logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDINALS = ("zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
@@ -77,18 +88,83 @@ class CitationBibtex(SphinxDirective):
         return [block]
 
 
+def pins() -> list[tuple[str, str]]:
+    """(package, version) for each exact pin of requirements.txt, in its order."""
+    found = []
+    for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        line = line.split("#")[0].strip()
+        if "==" in line:
+            name, version = line.split("==")
+            found.append((name.strip(), version.strip()))
+    return found
+
+
+def _table(header: list[str], rows: list[list[str]]) -> nodes.table:
+    table = nodes.table(classes=["colwidths-auto"])
+    group = nodes.tgroup(cols=len(header))
+    table += group
+    group += [nodes.colspec(colwidth=1) for _ in header]
+    head, body = nodes.thead(), nodes.tbody()
+    group += [head, body]
+    for target, cells in [(head, header)] + [(body, row) for row in rows]:
+        row = nodes.row()
+        for cell in cells:
+            row += nodes.entry("", nodes.paragraph(text=cell))
+        target += row
+    return table
+
+
+class PinnedEnvironment(SphinxDirective):
+    """Python and the pinned packages, as this build ran them."""
+
+    def run(self):
+        self.env.note_dependency(str(ROOT / "requirements.txt"))
+        rows = []
+        for name, pinned in pins():
+            try:
+                installed = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                installed = "not installed"
+            if installed != pinned:
+                logger.warning("%s is pinned to %s but the build ran %s", name, pinned, installed, location=self.get_location())
+            rows.append([name, pinned, installed])
+        python = nodes.paragraph(
+            text=f"Python {platform.python_version()} ({platform.python_implementation()}) on "
+            f"{platform.system()} {platform.machine()}, natgrad {package_version()}."
+        )
+        return [python, _table(["package", "pinned in requirements.txt", "used by this build"], rows)]
+
+
 def _latex_escape(text: str) -> str:
     return text.replace("\\", r"\textbackslash{}").replace("&", r"\&").replace("%", r"\%").replace("_", r"\_").replace("#", r"\#")
+
+
+REPOSITORY_FILES = {
+    "license_file": "LICENSE",
+    "cc_by_file": "LICENSE-CC-BY-4.0.txt",
+    "citation_file": "CITATION.cff",
+    "changelog_file": "CHANGELOG.md",
+}
+
+
+def repository_links(url: str, branch: str) -> dict[str, str]:
+    """Markdown links to the repository and to its licence, citation and changelog files."""
+    url = url.rstrip("/")
+    links = {key: f"[`{name}`]({url}/blob/{branch}/{name})" for key, name in REPOSITORY_FILES.items()}
+    links["repository_link"] = f"[{url}]({url})"
+    return links
 
 
 def _set_metadata(app, config) -> None:
     version = package_version()
     config.version = config.release = version
     substitutions = dict(config.myst_substitutions or {})
+    theme = config.html_theme_options or {}
     substitutions.update(
         version=version,
         edition=edition(version),
         citation=citation_sentence(version),
+        **repository_links(theme["repository_url"], theme.get("repository_branch", "main")),
     )
     config.myst_substitutions = substitutions
 
@@ -118,4 +194,5 @@ def _set_metadata(app, config) -> None:
 def setup(app):
     app.connect("config-inited", _set_metadata, priority=910)
     app.add_directive("citation-bibtex", CitationBibtex)
+    app.add_directive("pinned-environment", PinnedEnvironment)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

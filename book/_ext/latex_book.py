@@ -99,6 +99,19 @@ class MoveBibliographyBack(SphinxPostTransform):
                 places[0].append(bibliography)
 
 
+class SpellOutExecutionStatus(SphinxPostTransform):
+    """The execution table's status marks, as words: the PDF's fonts have no emoji."""
+
+    default_priority = 9  # after myst-nb writes the table (8)
+    formats = ("latex",)
+    WORDS = {"\u2705": "succeeded", "\u274c": "failed"}
+
+    def run(self, **kwargs) -> None:
+        for text in list(self.document.findall(nodes.Text)):
+            if text.astext() in self.WORDS:
+                text.parent.replace(text, nodes.Text(self.WORDS[text.astext()]))
+
+
 def _use_book_class(app, config) -> None:
     # Runs after sphinx-jupyterbook-latex's own config-inited handler, which sets
     # latex_theme to "jupyterBook".
@@ -116,6 +129,7 @@ def setup(app):
 
     app.add_node(exercise_enumerable_node, override=True, latex=(_visit_exercise, depart_exercise_enumerable_node))
     app.add_post_transform(LetterTheAppendix)
+    app.add_post_transform(SpellOutExecutionStatus)
     app.add_post_transform(MarkBibliographyPlace)
     app.add_post_transform(MoveBibliographyBack)
     app.connect("config-inited", _use_book_class, priority=900)
