@@ -19,7 +19,7 @@ help:
 	@echo "make test     set up .venv, run unit tests, strict nbval, hygiene checks and the -W build"
 	@echo "make pdf      build the whole book as one PDF through LaTeX (needs TeX) and print its path"
 	@echo "make lab      open the chapters in JupyterLab"
-	@echo "make execute  re-execute every chapter in a fresh kernel and save the outputs"
+	@echo "make execute  re-execute every chapter in a fresh kernel and save the outputs (and the indexes)"
 	@echo "make bench    run the speed benchmarks (ratios against baselines measured in the same run)"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -62,6 +62,7 @@ pdf: $(STAMP)
 execute: $(STAMP)
 	$(DETERMINISTIC) $(BIN)/python scripts/execute_notebooks.py $(NOTEBOOKS)
 	$(BIN)/python scripts/exercise_index.py
+	$(BIN)/python scripts/reading_time.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab book
