@@ -31,8 +31,8 @@ from natgrad._checks import one_of, positive_finite
 
 LOOP_MODES = ("once", "loop", "reflect")
 
-#: The button labels of the player: matplotlib's icon font is remote, these are Unicode.
-BUTTON_SYMBOLS = {
+# The button labels of the player: matplotlib's icon font is remote, these are Unicode.
+_BUTTON_SYMBOLS = {
     "fa-minus": "\u2212",
     "fa-fast-backward": "\u275a\u25c0\u25c0",
     "fa-step-backward": "\u275a\u25c0",
@@ -119,7 +119,7 @@ def animated_figure(animation, alt: str, *, still_frame: int = -1, fps: float | 
     player_id = digest.hexdigest()[:32]
     player = player.replace(random_id, player_id)
     player = _REMOTE_STYLESHEET.sub("", player)
-    player = _ICON.sub(lambda match: f'<span aria-hidden="true">{BUTTON_SYMBOLS[match.group(1)]}</span>', player)
+    player = _ICON.sub(lambda match: f'<span aria-hidden="true">{_BUTTON_SYMBOLS[match.group(1)]}</span>', player)
     player = player.replace(
         f'<img id="_anim_img{player_id}">',
         f'<img id="_anim_img{player_id}" alt="{html.escape(alt, quote=True)}">',
