@@ -7,27 +7,34 @@ the book's order: :mod:`~natgrad.descent` (chapter 1), :mod:`~natgrad.distributi
 :mod:`~natgrad.steps` (chapters 5 and 8), :mod:`~natgrad.constrained` (chapter 5),
 :mod:`~natgrad.reparametrize` (chapter 6), :mod:`~natgrad.minibatch` (chapter 7),
 :mod:`~natgrad.curvature`, :mod:`~natgrad.linesearch` and :mod:`~natgrad.optimizers`
-(chapter 8), :mod:`~natgrad.family` and :mod:`~natgrad.glm` (chapter 9);
+(chapter 8), :mod:`~natgrad.glm` and :mod:`~natgrad.gauss_newton` (chapter 9's second-order
+relatives), :mod:`~natgrad.adam`, :mod:`~natgrad.policy` and :mod:`~natgrad.mirror` (its
+first-order relatives), with :mod:`~natgrad.family` keeping their first-edition names;
 :mod:`~natgrad.datasets` holds the small data sets, :mod:`~natgrad.animation` the offline
-players of the animated figures, :mod:`~natgrad.exercises` the exercise
-checkers and :mod:`~natgrad.plotting` the look of the figures. Parameters are always one
-flat float64 vector.
+players of the animated figures, :mod:`~natgrad.exercises` the exercise checkers,
+:mod:`~natgrad.plotting` the look of the figures and :mod:`~natgrad.printing` how
+round-off-level residuals are printed. Parameters are always one flat float64 vector.
 """
 
 from natgrad import (
+    adam,
     animation,
     constrained,
     curvature,
     datasets,
     exercises,
     family,
+    gauss_newton,
     geometry,
     glm,
     linear_gaussian,
     linesearch,
     minibatch,
+    mirror,
     optimizers,
     plotting,
+    policy,
+    printing,
     reparametrize,
 )
 from natgrad.descent import gradient_descent
@@ -40,6 +47,7 @@ from natgrad.steps import natural_direction, natural_step
 __version__ = "2.0.0"
 
 __all__ = [
+    "adam",
     "CGResult",
     "Model",
     "animation",
@@ -49,6 +57,7 @@ __all__ = [
     "datasets",
     "exercises",
     "family",
+    "gauss_newton",
     "cross_entropy",
     "fisher",
     "fisher_vector_product",
@@ -62,12 +71,15 @@ __all__ = [
     "linesearch",
     "log_softmax",
     "minibatch",
+    "mirror",
     "mlp",
     "model_kl",
     "natural_direction",
     "natural_step",
     "optimizers",
     "plotting",
+    "policy",
+    "printing",
     "reparametrize",
     "softmax",
     "softmax_regression",

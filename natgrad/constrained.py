@@ -1,6 +1,6 @@
 r"""The natural step as "least loss at a fixed KL", searched by brute force and iterated.
 
-Chapter 5 does literally what the seed post describes: on a two-parameter model, list the
+Chapter 5 does literally what the blog post behind the book describes: on a two-parameter model, list the
 parameter vectors whose *true* KL divergence from the current model equals a budget
 :math:`\epsilon` (:func:`kl_circle`), and keep the one with the least loss
 (:func:`least_loss_on_kl_circle`). As :math:`\epsilon \to 0` the winner lines up with the
@@ -29,16 +29,16 @@ def _row_values(fn, points: np.ndarray, name: str) -> np.ndarray:
 
 
 def kl_circle(kl_fn, params, kl_budget: float, n_directions: int = 3600) -> np.ndarray:
-    r"""The points :math:`\theta + r_k u_k` at which the true KL from :math:`\theta` equals :math:`\epsilon`.
+    r"""The points :math:`\theta + \alpha_i v_i` at which the true KL from :math:`\theta` equals :math:`\epsilon`.
 
-    For ``n_directions`` equally spaced unit vectors :math:`u_k = (\cos\phi_k, \sin\phi_k)`,
-    :math:`\phi_k = 2\pi k / K`, the radius :math:`r_k > 0` solves
-    :math:`\mathrm{KL}(\theta, \theta + r_k u_k) = \epsilon` by bracketing (doubling) and
+    For ``n_directions`` (:math:`n`) equally spaced unit vectors
+    :math:`v_i = (\cos(2\pi i/n), \sin(2\pi i/n))`, the step length :math:`\alpha_i > 0` solves
+    :math:`\mathrm{KL}(\theta, \theta + \alpha_i v_i) = \epsilon` by bracketing (doubling) and
     bisection to float64 accuracy. ``kl_fn`` maps an (M, 2) array of candidate parameters
     to their M divergences from the current model; it may return ``inf`` for points
     outside the model's domain (e.g. :math:`\sigma \le 0`). The KL must grow along each ray
-    and exceed the budget before the domain ends. Returns shape (n_directions, 2), row k
-    for angle :math:`\phi_k`. Chapter 5.
+    and exceed the budget before the domain ends. Returns shape (n_directions, 2), row i
+    for the angle :math:`2\pi i/n`. Chapter 5.
     """
     if not callable(kl_fn):
         raise ValueError(f"kl_fn: expected a callable (M, 2) array -> M divergences, got {type(kl_fn).__name__}")
@@ -75,12 +75,12 @@ def kl_circle(kl_fn, params, kl_budget: float, n_directions: int = 3600) -> np.n
 
 
 def least_loss_on_kl_circle(loss_fn, kl_fn, params, kl_budget: float, n_directions: int = 3600) -> np.ndarray:
-    r"""The brute-force constrained step: :math:`\arg\min_k L(\theta + r_k u_k)` over :func:`kl_circle`.
+    r"""The brute-force constrained step: :math:`\arg\min_i L(\theta + \alpha_i v_i)` over :func:`kl_circle`.
 
     Among ``n_directions`` parameter vectors whose true KL from ``params`` equals
     ``kl_budget``, the one with the least loss. ``loss_fn`` and ``kl_fn`` map an (M, 2)
     array of parameters to M values. The answer is exact up to the angular resolution
-    :math:`360^\circ / K`. For small budgets it points along :math:`-F^{-1} g`. Chapter 5.
+    :math:`360^\circ / n`. For small budgets it points along :math:`-F^{-1} g`. Chapter 5.
     """
     if not callable(loss_fn):
         raise ValueError(f"loss_fn: expected a callable (M, 2) array -> M losses, got {type(loss_fn).__name__}")

@@ -54,13 +54,19 @@ def _minimum_norm_solve(matrix: np.ndarray, b: np.ndarray, rtol: float) -> np.nd
     no eigenvalue is cut, S is invertible at float64 resolution and x comes from an LU solve
     instead: the same vector, but accurate to round-off even when the rows of S have very
     different scales (a feature measured in other units), where the SVD is accurate only
-    relative to :math:`\omega_{\max}`. Trusts its inputs (checked by the public callers).
+    relative to :math:`\omega_{\max}`; should LU find S exactly singular all the same (only
+    with ``rtol = 0``), the pseudo-inverse solution stands. Trusts its inputs (checked by the public callers).
     Chapter 5.
     """
     symmetric = 0.5 * (matrix + matrix.T)
     solution, _, _, singular_values = np.linalg.lstsq(symmetric, b, rcond=rtol)
     if _resolved_eigenvalues(singular_values, rtol).all():
-        return np.linalg.solve(symmetric, b)
+        try:
+            return np.linalg.solve(symmetric, b)
+        except np.linalg.LinAlgError:
+            # Every computed eigenvalue passed the cutoff (possible only with rtol = 0), yet LU
+            # found S exactly singular: the pseudo-inverse solution is the answer.
+            return solution
     return solution
 
 

@@ -24,6 +24,8 @@ REVISED: list[str] = [
     "02_networks_as_distributions",
     "03_kl_divergence",
     "04_fisher_metric",
+    "05_natural_step",
+    "10_second_order",
 ]
 
 # Each pattern is a use the notation page rules out, with the symbol to use instead.

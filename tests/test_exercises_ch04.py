@@ -1,8 +1,9 @@
 """The chapter 4 exercise checkers accept the reference, name the typical mistakes, and never raise.
 
-References: autograd's Hessian of model_kl and an explicit loop over per-class scores for the
-softmax-regression Fisher; for the Bernoulli in the angle coordinate p = sin^2(xi), the autograd
-Hessian of the Bernoulli KL in xi, which never uses the reparametrisation rule the checker tests.
+References: autograd's Hessian of model_kl, its Hessian-vector product, and an explicit loop over
+per-class scores for the softmax-regression Fisher; for the Bernoulli in the angle coordinate
+p = sin^2(xi), the autograd Hessian of the Bernoulli KL in xi, which never uses the
+reparametrisation rule the checker tests.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import autograd.numpy as anp
 import numpy as np
 import pytest
-from autograd import hessian
+from autograd import grad, hessian
 
 import natgrad as ng
 from natgrad.exercises import ch04
@@ -116,65 +117,165 @@ def test_problem_is_reproducible_and_the_loop_reference_is_the_kl_hessian(proble
     np.testing.assert_allclose(score_loop_fisher(params, X), kl_hessian, rtol=1e-9, atol=1e-14)
 
 
-def test_softmax_accepts_the_reference_and_ng_fisher(problem, capsys):
+def kl_hessian_vector_product(problem):
+    """v -> F v as the Hessian-vector product of the KL at q = params, by autograd (never forms F)."""
     model, params, X, _ = problem
-    assert ch04.check_softmax_regression_fisher(score_loop_fisher(params, X))
-    assert ch04.check_softmax_regression_fisher(ng.fisher(model, params, X).tolist())
-    assert capsys.readouterr().out.count("Correct.") == 2
+    kl_grad = grad(lambda q: ng.model_kl(model, params, q, X))
+    return lambda v: grad(lambda q: anp.dot(kl_grad(q), v))(params)
 
 
-def test_softmax_rejects_the_empirical_fisher(problem, capsys):
+def loop_product(params, X, output_matrix):
+    """v -> (1/N) sum_n J_n^T B_n J_n v, one input at a time, with B_n = output_matrix(n, p_n)."""
+    W, b = params[:6].reshape(2, 3), params[6:]
+    probs = ng.softmax(X @ W + b)
+
+    def product(v):
+        Delta = np.asarray(v).reshape(3, 3)  # rows: feature 1, feature 2, bias; columns: classes
+        total = np.zeros(9)
+        for n, (x, p) in enumerate(zip(X, probs)):
+            a_tilde = np.append(x, 1.0)
+            total += np.outer(a_tilde, output_matrix(n, p) @ (Delta.T @ a_tilde)).ravel()
+        return total / len(X)
+
+    return product
+
+
+def fisher_output(n, p):
+    return np.diag(p) - np.outer(p, p)
+
+
+def test_the_loop_product_is_the_kl_hessian_vector_product(problem):
+    _, params, X, _ = problem
+    hvp, product = kl_hessian_vector_product(problem), loop_product(params, X, fisher_output)
+    for v in np.random.default_rng(0).normal(size=(4, 9)):
+        np.testing.assert_allclose(product(v), hvp(v), rtol=1e-9, atol=1e-14)
+
+
+def test_fvp_accepts_correct_products(problem, capsys):
+    model, params, X, _ = problem
+    assert ch04.check_softmax_fisher_vector_product(loop_product(params, X, fisher_output))
+    assert ch04.check_softmax_fisher_vector_product(kl_hessian_vector_product(problem))
+    assert ch04.check_softmax_fisher_vector_product(ng.fisher_vector_product(model, params, X))
+    dense = score_loop_fisher(params, X)
+    assert ch04.check_softmax_fisher_vector_product(lambda v: (dense @ v).tolist())
+    assert capsys.readouterr().out.count("Correct.") == 4
+
+
+def test_fvp_rejects_the_empirical_fisher(problem, capsys):
     model, params, X, y = problem
-    empirical = score_loop_fisher(params, X, labels_from_model=False, y=y)
-    np.testing.assert_allclose(empirical, ng.fisher(model, params, X, kind="empirical", y=y), rtol=1e-10, atol=1e-14)
-    assert not ch04.check_softmax_regression_fisher(empirical)
+
+    def residual_outer(n, p):
+        r = np.eye(3)[y[n]] - p
+        return np.outer(r, r)
+
+    empirical = ng.fisher(model, params, X, kind="empirical", y=y)
+    np.testing.assert_allclose(score_loop_fisher(params, X, labels_from_model=False, y=y), empirical, rtol=1e-10, atol=1e-14)
+    assert not ch04.check_softmax_fisher_vector_product(loop_product(params, X, residual_outer))
     assert "empirical Fisher" in capsys.readouterr().out
 
 
-def test_softmax_rejects_a_missing_one_over_n(problem, capsys):
-    _, params, X, _ = problem
-    assert not ch04.check_softmax_regression_fisher(len(X) * score_loop_fisher(params, X))
-    assert "divide the sum by N" in capsys.readouterr().out
-
-
-def test_softmax_rejects_the_transposed_kronecker_order(problem, capsys):
-    """Reference: the class-major layout, i.e. the permutation that swaps the factor order."""
+@pytest.mark.parametrize(
+    "mistake, phrase",
+    [
+        (lambda F, v: len_x() * (F @ v), "divide the sum by N"),
+        (lambda F, v: -(F @ v), "wrong sign"),
+        (lambda F, v: class_major_read_and_written(F) @ v, "class by class. natgrad stores"),
+        (lambda F, v: F @ class_major_vector(v), "reads v class by class"),
+        (lambda F, v: unclass_major_vector(F @ v), "writes F v class by class"),
+        (lambda F, v: F @ v + 1e-3, "not linear"),
+        (lambda F, v: 1.1 * (F @ v), "relative Frobenius"),
+    ],
+)
+def test_fvp_names_mistakes_made_on_the_matrix(problem, mistake, phrase, capsys):
+    """References: the dense score-loop Fisher, with the mistake applied to it by hand."""
     _, params, X, _ = problem
     F = score_loop_fisher(params, X)
-    # Parameter (input i, class c) sits at i * 3 + c; class-major puts it at c * 3 + i.
-    perm = np.array([i * 3 + c for c in range(3) for i in range(3)])
-    assert not ch04.check_softmax_regression_fisher(F[np.ix_(perm, perm)])
-    assert "wrong order" in capsys.readouterr().out
+    assert not ch04.check_softmax_fisher_vector_product(lambda v: mistake(F, v))
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet.") and phrase in out
 
 
-def test_softmax_rejects_diag_p_and_product_of_means(problem, capsys):
+def len_x():
+    return ch04.softmax_fisher_problem()[2].shape[0]
+
+
+# Parameter (input i, class c) sits at i * 3 + c; class-major order puts it at c * 3 + i.
+CLASS_MAJOR = np.array([i * 3 + c for c in range(3) for i in range(3)])
+
+
+def class_major_vector(v):
+    """The entries of v in class-major order: what a function that reads v as (class, input) sees as feature-major."""
+    return np.asarray(v)[CLASS_MAJOR]
+
+
+def unclass_major_vector(w):
+    out = np.empty(9)
+    out[CLASS_MAJOR] = w
+    return out
+
+
+def class_major_read_and_written(F):
+    return F[np.ix_(CLASS_MAJOR, CLASS_MAJOR)]
+
+
+@pytest.mark.parametrize(
+    "output_matrix, phrase",
+    [
+        (lambda n, p: np.diag(p), "forgot to subtract"),
+        (lambda n, p: np.eye(3), "left out Lambda_n"),
+    ],
+)
+def test_fvp_names_mistakes_in_the_output_curvature(problem, output_matrix, phrase, capsys):
+    _, params, X, _ = problem
+    assert not ch04.check_softmax_fisher_vector_product(loop_product(params, X, output_matrix))
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet.") and phrase in out
+
+
+def test_fvp_names_the_product_of_means_and_an_asymmetric_matrix(problem, capsys):
     _, params, X, _ = problem
     W, b = params[:6].reshape(2, 3), params[6:]
     probs = ng.softmax(X @ W + b)
     X_tilde = np.column_stack([X, np.ones(len(X))])
-    diag_only = np.mean([np.kron(np.outer(x, x), np.diag(p)) for x, p in zip(X_tilde, probs)], axis=0)
-    assert not ch04.check_softmax_regression_fisher(diag_only)
-    assert "forgot to subtract" in capsys.readouterr().out
-    H_mean = np.mean([np.diag(p) - np.outer(p, p) for p in probs], axis=0)
-    kfac = np.kron(X_tilde.T @ X_tilde / len(X), H_mean)
-    assert not ch04.check_softmax_regression_fisher(kfac)
+    Lambda_mean = np.mean([np.diag(p) - np.outer(p, p) for p in probs], axis=0)
+    kfac = np.kron(X_tilde.T @ X_tilde / len(X), Lambda_mean)
+    assert not ch04.check_softmax_fisher_vector_product(lambda v: kfac @ v)
     assert "K-FAC" in capsys.readouterr().out
-
-
-def test_softmax_rejects_missing_biases_asymmetry_and_other_errors(problem, capsys):
-    _, params, X, _ = problem
-    F = score_loop_fisher(params, X)
-    assert not ch04.check_softmax_regression_fisher(F[:6, :6])
-    assert "biases are missing" in capsys.readouterr().out
-    asymmetric = F.copy()
+    asymmetric = score_loop_fisher(params, X)
     asymmetric[0, 1] += 0.1
-    assert not ch04.check_softmax_regression_fisher(asymmetric)
+    assert not ch04.check_softmax_fisher_vector_product(lambda v: asymmetric @ v)
     assert "not symmetric" in capsys.readouterr().out
-    assert not ch04.check_softmax_regression_fisher(1.1 * F)
-    assert "relative Frobenius" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("junk", [None, "F", np.zeros((9, 8)), np.full((9, 9), np.nan), [[1, 2], [3]], object()])
-def test_softmax_never_raises_on_malformed_answers(junk, capsys):
-    result = ch04.check_softmax_regression_fisher(junk)
+def test_fvp_names_unpulled_unflattened_in_place_and_missing_returns(problem, capsys):
+    _, params, X, _ = problem
+    W, b = params[:6].reshape(2, 3), params[6:]
+    probs = ng.softmax(X @ W + b)
+    X_tilde = np.column_stack([X, np.ones(len(X))])
+    F = score_loop_fisher(params, X)
+
+    def not_pulled_back(v):
+        Z_dot = X_tilde @ v.reshape(3, 3)
+        return probs * Z_dot - probs * np.sum(probs * Z_dot, axis=1, keepdims=True)
+
+    def in_place(v):
+        v *= 2.0
+        return F @ v / 2.0
+
+    for wrong, phrase in [
+        (not_pulled_back, "one vector per input"),
+        (lambda v: (F @ v).reshape(3, 3), "flatten it"),
+        (in_place, "in place"),
+        (lambda v: None, "return statement"),
+        (lambda v: F @ v[:6], "could not be checked"),
+        (lambda v: np.append(F @ v, 0.0), "shape (9,)"),
+    ]:
+        assert not ch04.check_softmax_fisher_vector_product(wrong)
+        out = capsys.readouterr().out
+        assert out.startswith("Not yet.") and phrase in out, (phrase, out)
+
+
+@pytest.mark.parametrize("junk", [None, "F", np.eye(9), lambda v: "x", lambda v: np.full(9, np.nan), lambda: 1.0, lambda v: 1 / 0])
+def test_fvp_never_raises_on_malformed_answers(junk, capsys):
+    result = ch04.check_softmax_fisher_vector_product(junk)
     assert not result and capsys.readouterr().out.startswith("Not yet.")

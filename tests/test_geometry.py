@@ -1,7 +1,7 @@
 """KL balls and direction fields for two-parameter models.
 
-References: the quadratic form evaluated directly, the closed-form Gaussian KL and its Fisher,
-a hand-written circle, and explicit loops over the grid.
+References: the quadratic form evaluated directly, a hand-written circle, and explicit loops
+over the grid.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import natgrad as ng
-from natgrad.geometry import direction_field, divergence_level_set, quadratic_level_set
+from natgrad.geometry import direction_field, quadratic_level_set
 
 
 def random_spd(seed: int) -> np.ndarray:
@@ -39,48 +38,6 @@ def test_quadratic_level_set_of_a_multiple_of_the_identity_is_a_circle():
     angles = 2.0 * np.pi * np.arange(8) / 8
     circle = center + 0.5 * np.column_stack([np.cos(angles), np.sin(angles)])
     np.testing.assert_allclose(points, circle, rtol=0, atol=1e-15)
-
-
-def test_divergence_level_set_of_a_quadratic_is_the_ellipse():
-    """Reference: quadratic_level_set, whose points the divergence 1/2 d^T A d must reproduce along the same rays."""
-    A = random_spd(7)
-    center = np.array([1.0, 2.0])
-    exact = divergence_level_set(lambda t: 0.5 * (t - center) @ A @ (t - center), center, 0.3, n_points=25)
-    np.testing.assert_allclose(exact, quadratic_level_set(A, center, 0.3, n_points=25), rtol=1e-9, atol=1e-9)
-
-
-def test_divergence_level_set_of_the_gaussian_kl_is_on_the_level_and_tends_to_the_fisher_ellipse():
-    """Reference: ng.kl_gaussian at every point (= eps), and the gaussian_fisher ellipse, whose relative
-    radius gap must shrink like sqrt(eps) as eps -> 0."""
-    mu, sigma = 0.4, 0.7
-    center = np.array([mu, sigma])
-
-    def kl(t):
-        return ng.kl_gaussian(mu, sigma, t[0], t[1])
-
-    gaps = []
-    for eps in [1e-2, 1e-4]:
-        exact = divergence_level_set(kl, center, eps, n_points=48)
-        np.testing.assert_allclose([kl(p) for p in exact], eps, rtol=1e-8)
-        ellipse = quadratic_level_set(ng.gaussian_fisher(mu, sigma), center, eps, n_points=48)
-        radius_ratio = np.linalg.norm(exact - center, axis=1) / np.linalg.norm(ellipse - center, axis=1)
-        gaps.append(np.abs(radius_ratio - 1.0).max())
-    assert gaps[1] < 0.02
-    assert 5.0 < gaps[0] / gaps[1] < 20.0  # sqrt(100) = 10
-
-
-def test_divergence_level_set_treats_points_outside_the_domain_as_beyond_the_level():
-    """Reference: a divergence defined only for sigma > 0 that never reaches eps before sigma = 0
-    along the downward ray; the result there must stop at the domain edge, sigma -> 0."""
-
-    def divergence(t):
-        if t[1] <= 0:
-            raise ValueError("sigma must be positive")
-        return 0.01 * t[0] ** 2 + 0.01 * (t[1] - 1.0) ** 2
-
-    points = divergence_level_set(divergence, np.array([0.0, 1.0]), 0.5, n_points=4)
-    np.testing.assert_allclose(points[3], [0.0, 0.0], atol=1e-8)  # angle 3 pi / 2, straight down
-    np.testing.assert_allclose(points[0], [np.sqrt(50.0), 1.0], rtol=1e-9)
 
 
 def test_direction_field_matches_an_explicit_loop_with_meshgrid_layout():
@@ -108,12 +65,6 @@ def test_direction_field_matches_an_explicit_loop_with_meshgrid_layout():
         (lambda: quadratic_level_set(np.eye(2), [0.0, 0.0, 0.0], 1.0), "center"),
         (lambda: quadratic_level_set(np.eye(2), [0.0, 0.0], 0.0), "eps"),
         (lambda: quadratic_level_set(np.eye(2), [0.0, 0.0], 1.0, n_points=0), "n_points"),
-        (lambda: divergence_level_set("kl", [0.0, 0.0], 1.0), "divergence"),
-        (lambda: divergence_level_set(lambda t: 1.0, [0.0, 0.0], 0.5), "divergence"),
-        (lambda: divergence_level_set(lambda t: 0.0, [0.0, 0.0], 0.5), "divergence"),
-        (lambda: divergence_level_set(lambda t: t @ t, [0.0, np.nan], 0.5), "center"),
-        (lambda: divergence_level_set(lambda t: t @ t, [0.0, 0.0], -1.0), "eps"),
-        (lambda: divergence_level_set(lambda t: t @ t, [0.0, 0.0], 1.0, rtol=0.0), "rtol"),
         (lambda: direction_field(None, [0.0], [0.0]), "direction"),
         (lambda: direction_field(lambda t: t, [], [0.0]), "xs"),
         (lambda: direction_field(lambda t: t, [0.0], [[0.0]]), "ys"),

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import natgrad as ng
+from natgrad import family
 from tests.helpers import make_data, planted_psd, probabilities, random_params
 
 
@@ -364,3 +365,17 @@ def test_natural_direction_invertible_badly_scaled_fisher_is_exact():
     g = rng.normal(size=4)
     expected = np.linalg.solve(B, g / D) / D
     np.testing.assert_allclose(ng.natural_direction(g, F), expected, rtol=1e-12)
+
+
+def test_rtol_zero_on_an_exactly_singular_fisher_returns_the_pseudo_inverse_solution():
+    # At logits (30, 0, 0) every computed eigenvalue of the bandit Fisher is nonzero, so rtol = 0
+    # keeps them all, yet LU finds the matrix exactly singular; the answer is still the solution
+    # orthogonal to the null vector 1, which is -(e_0 - 1/3) / (1 - p_0) up to round-off.
+    logits = np.array([30.0, 0.0, 0.0])
+    probs = ng.softmax(logits)
+    fisher = family.policy_fisher(logits)
+    grad = probs - np.eye(3)[0]
+    direction = ng.natural_direction(grad, fisher, rtol=0.0)
+    assert abs(direction.sum()) < 1e-12 * np.linalg.norm(direction)
+    np.testing.assert_allclose(fisher @ direction, grad, atol=1e-15)
+    np.testing.assert_allclose(direction, ng.natural_direction(grad, fisher), rtol=1e-6)
