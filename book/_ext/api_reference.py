@@ -7,8 +7,10 @@
   Before them comes a table of ``natgrad.__all__``, each name linked to its entry.
 - Every docstring's "Chapter N" ("chapters 4 and 5", "chapters 4-5") becomes a link to
   the N-th numbered chapter of _toc.yml, so the links follow the chapters when the book
-  is renumbered. A docstring that names a chapter the book does not have is a warning
-  (and so fails the ``-W`` build).
+  is renumbered. While a split is under way the table of contents can have fewer than N
+  chapters; then the link goes to the chapter whose file is numbered N (``10_*`` for
+  chapter 10), as the book names its files. A docstring that names a chapter found
+  neither way is a warning (and so fails the ``-W`` build).
 - The page is re-read on every build, since the package may have changed.
 """
 
@@ -63,6 +65,15 @@ def numbered_chapters(app) -> list[str]:
         if part.numbered:
             chapters += [item for item in part.items if isinstance(item, str)]
     return chapters
+
+
+def chapter_docname(chapters: list[str], number: int) -> str | None:
+    """The docname "Chapter ``number``" refers to: the number-th chapter, or past the end of
+    the list the chapter whose file carries the number; None if there is neither."""
+    if 1 <= number <= len(chapters):
+        return chapters[number - 1]
+    named = [docname for docname in chapters if docname.rsplit("/", 1)[-1].startswith(f"{number:02d}_")]
+    return named[0] if len(named) == 1 else None
 
 
 def _first_chapter(module_name: str) -> int:
@@ -149,17 +160,18 @@ def link_chapters(app, text: str, location=None) -> str:
 
     def link(number_match):
         number = int(number_match.group(0))
-        if not 1 <= number <= len(chapters):
+        docname = chapter_docname(chapters, number)
+        if docname is None:
             logger.warning("a docstring names chapter %d, but the book has %d chapters", number, len(chapters), location=location)
             return number_match.group(0)
-        return f":doc:`{number} </{chapters[number - 1]}>`"
+        return f":doc:`{number} </{docname}>`"
 
     def replace(match):
         words, space, numbers = match.groups()
         linked = NUMBER.sub(link, numbers)
         if numbers.isdigit() and linked != numbers:
             # One chapter: the whole phrase is the link text.
-            return f":doc:`{words}{space}{numbers} </{chapters[int(numbers) - 1]}>`"
+            return f":doc:`{words}{space}{numbers} </{chapter_docname(chapters, int(numbers))}>`"
         return words + space + linked
 
     return CHAPTER.sub(replace, text)
