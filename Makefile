@@ -12,13 +12,14 @@ export PYTHONHASHSEED := 0
 DETERMINISTIC := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 
-.PHONY: help install test unit notebooks build book execute lab bench mutation clean
+.PHONY: help install test unit notebooks build book pdf execute lab bench mutation clean
 
 help:
 	@echo "make book     set up .venv, build the HTML book into _build/html"
 	@echo "make test     set up .venv, run unit tests, strict nbval, hygiene checks and the -W build"
+	@echo "make pdf      build the whole book as one PDF through LaTeX (needs TeX) and print its path"
 	@echo "make lab      open the chapters in JupyterLab"
-	@echo "make execute  re-execute every chapter in a fresh kernel and save the outputs"
+	@echo "make execute  re-execute every chapter in a fresh kernel and save the outputs (and the indexes)"
 	@echo "make bench    run the speed benchmarks (ratios against baselines measured in the same run)"
 	@echo "make mutation mutation-test natgrad with mutmut (long: see tests/MUTATION.md); not part of make test"
 
@@ -48,20 +49,27 @@ notebooks: $(STAMP)
 build: $(STAMP)
 	$(DETERMINISTIC) $(BIN)/jupyter-book build . --all -W -n --keep-going
 
-# The book must build with no warning first (the site and browser checks read _build/html);
-# then unit tests, notebook hygiene, site checks and strict nbval run as one pytest session,
-# so its closing line counts every test.
+# The book must build with no warning first (the site and browser checks read _build/html),
+# then the PDF (skipped with a message where TeX is missing, except in CI; tests/test_pdf.py
+# checks it); then unit tests, notebook hygiene, site checks and strict nbval run as one
+# pytest session, so its closing line counts every test.
 test: $(STAMP)
 	$(DETERMINISTIC) $(BIN)/jupyter-book build . --all -W -n --keep-going
+	$(DETERMINISTIC) $(BIN)/python scripts/build_pdf.py --optional
 	$(DETERMINISTIC) $(BIN)/python -m pytest --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg tests book
 
 book: build
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
+# LaTeX build (-W), then xelatex through latexmk; copies the PDF into _build/html if built.
+pdf: $(STAMP)
+	$(DETERMINISTIC) $(BIN)/python scripts/build_pdf.py
+
 execute: $(STAMP)
 	$(DETERMINISTIC) $(BIN)/python scripts/execute_notebooks.py $(NOTEBOOKS)
 	$(BIN)/python scripts/exercise_index.py
+	$(BIN)/python scripts/reading_time.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab book

@@ -11,13 +11,15 @@ the book's order: :mod:`~natgrad.descent` (chapter 1), :mod:`~natgrad.distributi
 (chapter 8), :mod:`~natgrad.glm` and :mod:`~natgrad.gauss_newton` (chapter 9's second-order
 relatives), :mod:`~natgrad.adam`, :mod:`~natgrad.policy` and :mod:`~natgrad.mirror` (its
 first-order relatives), with :mod:`~natgrad.family` keeping their first-edition names;
-:mod:`~natgrad.datasets` holds the small data sets, :mod:`~natgrad.exercises` the exercise
-checkers, :mod:`~natgrad.plotting` the look of the figures and :mod:`~natgrad.printing` how
+:mod:`~natgrad.datasets` holds the small data sets, :mod:`~natgrad.animation` the offline
+players of the animated figures, :mod:`~natgrad.exercises` the exercise checkers,
+:mod:`~natgrad.plotting` the look of the figures and :mod:`~natgrad.printing` how
 round-off-level residuals are printed. Parameters are always one flat float64 vector.
 """
 
 from natgrad import (
     adam,
+    animation,
     constrained,
     curvature,
     datasets,
@@ -54,13 +56,14 @@ from natgrad.models import (
 from natgrad.solvers import CGResult, conjugate_gradient
 from natgrad.steps import natural_direction, natural_step
 
-__version__ = "0.1.0"
+__version__ = "2.0.0"
 
 __all__ = [
     "adam",
     "CGResult",
     "Linearization",
     "Model",
+    "animation",
     "conjugate_gradient",
     "constrained",
     "curvature",

@@ -10,6 +10,7 @@ import numpy as np
 
 from natgrad._checks import generator, positive_int
 
+#: The fruit's names, indexed by the class labels 0, 1, 2.
 FRUIT_NAMES = ("apple", "banana", "orange")
 FRUIT_FEATURES = ("elongation", "yellowness")
 

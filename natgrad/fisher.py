@@ -171,7 +171,7 @@ def fisher(model: Model, params, X, kind: str = "exact", y=None, n_samples: int 
 
     the input factor first. With the classes as the outer index it would be
     :math:`\Lambda_n \otimes \tilde x_n \tilde x_n^\top`; mixing up the two orders is a classic
-    bug. :func:`_kron_block` lays out every block of a layer pair in this order. Chapter 4.
+    bug. ``_kron_block`` lays out every block of a layer pair in this order. Chapter 4.
     """
     inputs, deltas = _factor_pieces(model, params, X, kind, y, n_samples, rng)
     return _assemble(inputs, deltas, model.n_params)

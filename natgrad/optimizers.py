@@ -40,8 +40,10 @@ from natgrad.fisher import fisher_vector_product
 from natgrad.models import Model, _check_model, check_labels, cross_entropy
 from natgrad.solvers import conjugate_gradient
 
+#: The update rules an :class:`Optimizer` can be, by ``method``.
 METHODS = ("sgd", "adam", "natural", "kfac", "diagonal")
 
+#: What one operation costs, counted in gradient evaluations.
 COSTS = {"gradient": 1.0, "fvp": 2.0, "curvature_pass": 1.0}
 
 

@@ -28,6 +28,7 @@ OKABE_ITO = {
 # (Loss contours use a lighter grey, 0.6.)
 NEUTRAL_GREY = "#666666"
 
+#: The colour of each method in every figure of the book.
 METHOD_COLORS = {
     "gd": OKABE_ITO["blue"],
     "sgd": OKABE_ITO["sky_blue"],
@@ -39,6 +40,7 @@ METHOD_COLORS = {
     "reference": OKABE_ITO["black"],
 }
 
+#: The name of each method in the figures' legends, as the prose names it.
 METHOD_LABELS = {
     "gd": "gradient descent",
     "sgd": "SGD",

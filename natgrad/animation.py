@@ -1,0 +1,139 @@
+"""Animated figures that play offline in the HTML book and stay still in the PDF.
+
+:func:`animated_figure` turns a matplotlib animation into matplotlib's JavaScript player
+(:meth:`matplotlib.animation.Animation.to_jshtml`, every frame embedded as a PNG), made fit
+for the book:
+
+- it plays with no server and no network: the player's only remote resource, the icon
+  font it links from a CDN, is replaced by plain Unicode symbols on its buttons;
+- it keeps one frame as a still PNG, which the PDF prints and which the HTML player shows
+  before it is played;
+- the player's image carries the figure's alt text, and its controls their labels;
+- its element ids are derived from its content instead of drawn at random, so that
+  re-running an unchanged chapter leaves the notebook unchanged.
+
+In a notebook the result displays as the player, with the still PNG in the same output
+(Jupyter Book's HTML pages take the player, its LaTeX builder the PNG). Keep animations
+small, since every frame is stored in the notebook: a few dozen frames of a figure of a
+few inches at 80 dpi.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import re
+from dataclasses import dataclass
+from numbers import Integral
+
+from natgrad._checks import one_of, positive_finite
+
+LOOP_MODES = ("once", "loop", "reflect")
+
+# The button labels of the player: matplotlib's icon font is remote, these are Unicode.
+_BUTTON_SYMBOLS = {
+    "fa-minus": "\u2212",
+    "fa-fast-backward": "\u275a\u25c0\u25c0",
+    "fa-step-backward": "\u275a\u25c0",
+    "fa-play fa-flip-horizontal": "\u25c0",
+    "fa-pause": "\u275a\u275a",
+    "fa-play": "\u25b6",
+    "fa-step-forward": "\u25b6\u275a",
+    "fa-fast-forward": "\u25b6\u25b6\u275a",
+    "fa-plus": "+",
+}
+
+_FRAME = re.compile(r'frames\[(\d+)\] = "data:image/png;base64,(.*?)"', re.DOTALL)
+_PLAYER_ID = re.compile(r"_anim_img([0-9a-f]{32})")
+_REMOTE_STYLESHEET = re.compile(r'<link rel="stylesheet"\s+href="https?://[^"]*">\s*')
+_ICON = re.compile(r'<i class="fa ([a-z -]+)"></i>')
+
+
+@dataclass(frozen=True)
+class AnimatedFigure:
+    """An animation as an offline HTML player, its still frame and its alt text.
+
+    ``html`` is the player (no remote resources), ``still_png`` the PNG bytes of frame
+    ``still_frame`` of ``n_frames``. Displayed in Jupyter, it gives both ``text/html``
+    and ``image/png``, and a ``text/plain`` summary.
+    """
+
+    html: str
+    still_png: bytes
+    alt: str
+    n_frames: int
+    still_frame: int
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {
+            "text/html": self.html,
+            "image/png": base64.b64encode(self.still_png).decode("ascii"),
+            "text/plain": f"<animated figure: {self.n_frames} frames, still frame {self.still_frame}>",
+        }
+
+
+def _frames(player_html: str) -> list[bytes]:
+    found = sorted((int(index), data) for index, data in _FRAME.findall(player_html))
+    return [base64.b64decode(data.replace("\\\n", "")) for _, data in found]
+
+
+def animated_figure(animation, alt: str, *, still_frame: int = -1, fps: float | None = None, loop: str = "once") -> AnimatedFigure:
+    """The offline HTML player of a matplotlib animation, with a still frame and alt text.
+
+    ``animation`` is a :class:`matplotlib.animation.Animation` (e.g. a ``FuncAnimation``
+    built with ``blit=False``); ``alt`` describes the figure for readers who cannot see it;
+    ``still_frame`` is the frame the PDF prints and the player first shows (default: the
+    last, where the motion ends); ``fps`` the frame rate (default: the animation's
+    interval); ``loop`` what the player does at the end: ``"once"``, ``"loop"`` or
+    ``"reflect"``. Renders every frame once, then closes the animation's figure, so the
+    notebook shows the player and not a stray still image.
+    """
+    from matplotlib import pyplot as plt
+    from matplotlib.animation import Animation
+
+    if not isinstance(animation, Animation):
+        raise ValueError(f"animation: expected a matplotlib.animation.Animation, got {type(animation).__name__}")
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError("alt: expected a non-empty description of the figure")
+    if isinstance(still_frame, bool) or not isinstance(still_frame, Integral):
+        raise ValueError(f"still_frame: expected an integer frame index, got {still_frame!r}")
+    if fps is not None:
+        positive_finite(fps, "fps")
+    one_of(loop, "loop", LOOP_MODES)
+
+    player = animation.to_jshtml(fps=fps, embed_frames=True, default_mode=loop)
+    plt.close(animation._fig)  # Animation keeps its figure only as this private attribute
+    frames = _frames(player)
+    if not frames:
+        raise ValueError("animation: it produced no frames")
+    if not -len(frames) <= still_frame < len(frames):
+        raise ValueError(f"still_frame: expected an index into the {len(frames)} frames, got {still_frame}")
+    still = still_frame % len(frames)
+
+    random_id = _PLAYER_ID.search(player).group(1)
+    digest = hashlib.sha256()
+    for frame in frames:
+        digest.update(frame)
+    digest.update(alt.encode("utf-8"))
+    player_id = digest.hexdigest()[:32]
+    player = player.replace(random_id, player_id)
+    player = _REMOTE_STYLESHEET.sub("", player)
+    player = _ICON.sub(lambda match: f'<span aria-hidden="true">{_BUTTON_SYMBOLS[match.group(1)]}</span>', player)
+    player = player.replace(
+        f'<img id="_anim_img{player_id}">',
+        f'<img id="_anim_img{player_id}" alt="{html.escape(alt, quote=True)}">',
+    )
+    player = player.replace(
+        '<div class="animation">',
+        f'<div class="animation" role="group" aria-label="Animated figure, {len(frames)} frames">',
+    )
+    # The player is built in a setTimeout(0); a second one runs after it and shows the still.
+    player += (
+        '\n<script language="javascript">\n'
+        f"  setTimeout(function() {{ anim{player_id}.set_frame({still}); }}, 0);\n"
+        "</script>\n"
+    )
+    if re.search(r"(src|href)=\"https?://", player) or "font-awesome" in player:
+        raise RuntimeError("the player still loads a remote resource")
+    return AnimatedFigure(html=player, still_png=frames[still], alt=alt, n_frames=len(frames), still_frame=still)

@@ -1,0 +1,145 @@
+"""natgrad.animation: the offline player, its still frame, its alt text, and nbval's view of it."""
+
+from __future__ import annotations
+
+import base64
+import configparser
+import io
+import re
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.animation import FuncAnimation
+
+from natgrad.animation import AnimatedFigure, animated_figure
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def moving_dot(n_frames: int = 5, colour: str = "C0"):
+    """A dot moving along a line: frame k draws it at x = k / (n_frames - 1)."""
+    fig, ax = plt.subplots(figsize=(2, 1.6), dpi=50)
+    ax.set_xlim(-0.1, 1.1)
+    ax.set_ylim(-1, 1)
+    (dot,) = ax.plot([0.0], [0.0], "o", color=colour, markersize=12)
+
+    def draw(k):
+        dot.set_data([k / (n_frames - 1)], [0.0])
+        return (dot,)
+
+    return fig, FuncAnimation(fig, draw, frames=n_frames, interval=100)
+
+
+def reference_frame(n_frames: int, k: int) -> np.ndarray:
+    """Frame k drawn directly with savefig, independently of the player."""
+    fig, ax = plt.subplots(figsize=(2, 1.6), dpi=50)
+    ax.set_xlim(-0.1, 1.1)
+    ax.set_ylim(-1, 1)
+    ax.plot([k / (n_frames - 1)], [0.0], "o", color="C0", markersize=12)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=50)
+    plt.close(fig)
+    return mpimg.imread(io.BytesIO(buffer.getvalue()))
+
+
+def pixels(png: bytes) -> np.ndarray:
+    return mpimg.imread(io.BytesIO(png))
+
+
+def frame_count(html: str) -> int:
+    return len(re.findall(r'frames\[\d+\] = "data:image/png;base64,', html))
+
+
+def test_player_has_every_frame_and_the_last_as_still():
+    fig, anim = moving_dot(5)
+    figure = animated_figure(anim, alt="A dot moves from left to right.")
+    assert isinstance(figure, AnimatedFigure)
+    assert figure.n_frames == 5 == frame_count(figure.html)
+    assert figure.still_frame == 4
+    np.testing.assert_array_equal(pixels(figure.still_png), reference_frame(5, 4))
+    assert not np.array_equal(pixels(figure.still_png), reference_frame(5, 0))
+
+
+@pytest.mark.parametrize("still, expected", [(0, 0), (2, 2), (-2, 3)])
+def test_still_frame_is_the_requested_one(still, expected):
+    _, anim = moving_dot(5)
+    figure = animated_figure(anim, alt="A dot moves.", still_frame=still)
+    assert figure.still_frame == expected
+    np.testing.assert_array_equal(pixels(figure.still_png), reference_frame(5, expected))
+    assert f".set_frame({expected}); }}, 0);" in figure.html
+
+
+def test_player_is_offline_accessible_and_closes_its_figure():
+    fig, anim = moving_dot(4)
+    figure = animated_figure(anim, alt='The dot "jumps" & lands.')
+    assert not plt.fignum_exists(fig.number)
+    assert "http://" not in figure.html and "https://" not in figure.html
+    assert "font-awesome" not in figure.html and 'class="fa ' not in figure.html
+    images = re.findall(r"<img [^>]*>", figure.html)
+    assert len(images) == 1 and 'alt="The dot &quot;jumps&quot; &amp; lands."' in images[0]
+    labels = re.findall(r'<button title="([^"]+)" aria-label="\1"', figure.html)
+    assert {"Play", "Pause", "Next frame", "Previous frame", "First frame", "Last frame"} <= set(labels)
+
+
+def test_ids_are_derived_from_the_content():
+    first = animated_figure(moving_dot(4)[1], alt="A dot moves.")
+    again = animated_figure(moving_dot(4)[1], alt="A dot moves.")
+    other = animated_figure(moving_dot(4, colour="C1")[1], alt="A dot moves.")
+    assert first.html == again.html
+    ids = {re.search(r"_anim_img([0-9a-f]{32})", f.html).group(1) for f in (first, other)}
+    assert len(ids) == 2
+
+
+def test_notebook_output_has_player_still_and_summary():
+    figure = animated_figure(moving_dot(3)[1], alt="A dot moves.")
+    bundle = figure._repr_mimebundle_()
+    assert bundle["text/html"] == figure.html
+    assert base64.b64decode(bundle["image/png"]) == figure.still_png
+    assert bundle["text/plain"] == "<animated figure: 3 frames, still frame 2>"
+
+
+@pytest.mark.filterwarnings("ignore:Animation was deleted without rendering anything")
+@pytest.mark.parametrize(
+    "kwargs, argument",
+    [
+        ({"animation": "not an animation", "alt": "x"}, "animation"),
+        ({"alt": ""}, "alt"),
+        ({"alt": "   "}, "alt"),
+        ({"alt": "x", "still_frame": 5}, "still_frame"),
+        ({"alt": "x", "still_frame": -6}, "still_frame"),
+        ({"alt": "x", "still_frame": 1.0}, "still_frame"),
+        ({"alt": "x", "still_frame": True}, "still_frame"),
+        ({"alt": "x", "fps": 0}, "fps"),
+        ({"alt": "x", "loop": "bounce"}, "loop"),
+    ],
+)
+def test_bad_arguments_are_rejected_by_name(kwargs, argument):
+    _, anim = moving_dot(5)
+    kwargs = {"animation": anim, **kwargs}
+    with pytest.raises(ValueError, match=f"^{argument}:"):
+        animated_figure(**kwargs)
+    plt.close("all")
+
+
+def sanitize(text: str) -> str:
+    """Apply tests/nbval_sanitize.cfg the way nbval does: each section's regex, in order."""
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(ROOT / "tests" / "nbval_sanitize.cfg")
+    for section in config.sections():
+        text = re.sub(config[section]["regex"], config[section]["replace"], text)
+    return text
+
+
+@pytest.mark.filterwarnings("ignore:Animation was deleted without rendering anything")
+def test_nbval_sees_two_renderings_of_a_player_as_equal():
+    # matplotlib's own player draws a new random id each time; natgrad's frames are PNGs.
+    raw_first, raw_again = (moving_dot(4)[1].to_jshtml() for _ in range(2))
+    plt.close("all")
+    assert raw_first != raw_again
+    assert sanitize(raw_first) == sanitize(raw_again)
+    assert "FRAME" in sanitize(raw_first) and not re.search(r"[0-9a-f]{32}", sanitize(raw_first))
+    # A different number of frames stays visible to nbval.
+    assert sanitize(animated_figure(moving_dot(4)[1], alt="x").html) != sanitize(animated_figure(moving_dot(5)[1], alt="x").html)
