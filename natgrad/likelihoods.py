@@ -1,7 +1,7 @@
 r"""Output likelihoods: the distribution :math:`p(y \mid z)` a model puts on its targets, given its outputs.
 
 A model's last layer gives the outputs :math:`z_n \in \mathbb R^K` of input n
-(:meth:`natgrad.Model.logits`); its likelihood turns them into a distribution over the
+(``Model.logits``); its likelihood turns them into a distribution over the
 target :math:`y_n`. natgrad has three, each with the canonical link, so the loss of one
 input :math:`\ell_n = -\log p(y_n \mid z_n)` has the gradient :math:`\nabla_{z_n}\ell_n =
 \mathbb E[y \mid z_n] - y_n` and the curvature :math:`\Lambda_n = \nabla^2_{z_n}\ell_n`, which
