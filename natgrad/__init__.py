@@ -2,7 +2,8 @@
 
 The package behind the book *Natural Gradient Descent, an executable book*. Modules follow
 the book's order: :mod:`~natgrad.descent` (chapter 1), :mod:`~natgrad.distributions` and
-:mod:`~natgrad.models` (chapters 2-3), :mod:`~natgrad.fisher` (chapter 4),
+:mod:`~natgrad.models` (chapters 2-3) with the output likelihoods of :mod:`~natgrad.likelihoods`
+(categorical, Bernoulli, Gaussian), :mod:`~natgrad.fisher` (chapter 4),
 :mod:`~natgrad.linear_gaussian` (chapters 4-5), :mod:`~natgrad.solvers` and
 :mod:`~natgrad.steps` (chapters 5 and 8), :mod:`~natgrad.constrained` (chapter 5),
 :mod:`~natgrad.reparametrize` (chapter 6), :mod:`~natgrad.minibatch` (chapter 7),
@@ -25,6 +26,7 @@ from natgrad import (
     gauss_newton,
     geometry,
     glm,
+    likelihoods,
     linear_gaussian,
     linesearch,
     minibatch,
@@ -36,9 +38,19 @@ from natgrad import (
     reparametrize,
 )
 from natgrad.descent import gradient_descent
-from natgrad.distributions import gaussian_fisher, kl_categorical, kl_gaussian, log_softmax, softmax
-from natgrad.fisher import fisher, fisher_vector_product
-from natgrad.models import Model, cross_entropy, mlp, model_kl, softmax_regression
+from natgrad.distributions import gaussian_fisher, kl_bernoulli, kl_categorical, kl_gaussian, log_sigmoid, log_softmax, softmax
+from natgrad.fisher import Linearization, fisher, fisher_vector_product, linearize
+from natgrad.models import (
+    Model,
+    cross_entropy,
+    linear_regression,
+    logistic_regression,
+    mlp,
+    model_kl,
+    negative_log_likelihood,
+    predict,
+    softmax_regression,
+)
 from natgrad.solvers import CGResult, conjugate_gradient
 from natgrad.steps import natural_direction, natural_step
 
@@ -47,6 +59,7 @@ __version__ = "0.1.0"
 __all__ = [
     "adam",
     "CGResult",
+    "Linearization",
     "Model",
     "conjugate_gradient",
     "constrained",
@@ -62,20 +75,28 @@ __all__ = [
     "geometry",
     "glm",
     "gradient_descent",
+    "kl_bernoulli",
     "kl_categorical",
     "kl_gaussian",
+    "likelihoods",
     "linear_gaussian",
+    "linear_regression",
+    "linearize",
     "linesearch",
+    "log_sigmoid",
     "log_softmax",
+    "logistic_regression",
     "minibatch",
     "mirror",
     "mlp",
     "model_kl",
     "natural_direction",
     "natural_step",
+    "negative_log_likelihood",
     "optimizers",
     "plotting",
     "policy",
+    "predict",
     "printing",
     "reparametrize",
     "softmax",

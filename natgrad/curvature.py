@@ -1,46 +1,33 @@
 r"""Cheap curvature: the diagonal of the Fisher and its Kronecker-factored (K-FAC) blocks.
 
-Both are read off the same per-layer pieces that :func:`natgrad.fisher` assembles: the
-augmented inputs :math:`\tilde a_n = [a_n, 1]` of each layer and the back-propagated output
-factors :math:`\delta_{nk}` (:func:`natgrad.fisher.output_factors`). With parameters stored
-per layer as ``W.ravel()`` then ``b``, the layer's parameters are the row-major ravel of the
-(n_in + 1, n_out) matrix :math:`[W; b]`, the per-row score of factor k is
-:math:`\tilde a_n \otimes \delta_{nk}`, and the exact diagonal block of the Fisher is
+Both are read off the same per-layer pieces that :func:`natgrad.fisher` assembles, for any
+output likelihood of the model (:mod:`natgrad.likelihoods`): the augmented inputs
+:math:`\tilde a_n = [a_n, 1]` of each layer and the output factors :math:`r_{nk}`
+(:math:`\Lambda_n = \sum_k r_{nk} r_{nk}^\top`) carried back to the layer's pre-activations,
+:math:`\gamma_{nk}`. With parameters stored per layer as ``W.ravel()`` then ``b``, the layer's
+parameters are the row-major ravel of the (n_in + 1, n_out) matrix :math:`[W; b]`, the per-row
+score of factor k is :math:`\tilde a_n \otimes \gamma_{nk}`, and the exact diagonal block of the
+Fisher is
 
-.. math:: F_l = \frac1N \sum_n (\tilde a_n \tilde a_n^\top) \otimes \Big(\sum_k \delta_{nk}\delta_{nk}^\top\Big)
+.. math:: F_l = \frac1N \sum_n (\tilde a_n \tilde a_n^\top) \otimes \Big(\sum_k \gamma_{nk}\gamma_{nk}^\top\Big)
 
 in ``np.kron`` order. K-FAC replaces the mean of Kronecker products by the Kronecker product
-of means, :math:`F_l \approx A_l \otimes G_l` (Martens and Grosse, 2015). Chapter 8.
+of means, :math:`F_l \approx A_l \otimes \Gamma_l` (Martens and Grosse, 2015). Chapter 8.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from natgrad._checks import finite_array, flat_vector, generator, nonnegative_finite, one_of, positive_int
-from natgrad.distributions import softmax
-from natgrad.fisher import KINDS, _layer_factors, output_factors
-from natgrad.models import Model, _check_model, check_labels
+from natgrad._checks import finite_array, flat_vector, nonnegative_finite
+from natgrad.fisher import _factor_pieces
+from natgrad.models import Model
 from natgrad.solvers import DEFAULT_RTOL, _check_rtol, _resolved_eigenvalues
 
 
 def _pieces(model: Model, params, X, kind: str, y, n_samples: int, rng):
-    """Augmented inputs (N, n_in + 1) and output factors (N, K, n_out) of every layer, as plain arrays."""
-    _check_model(model)
-    one_of(kind, "kind", KINDS)
-    params = np.asarray(flat_vector(params, "params", model.n_params), dtype=float)
-    X = np.asarray(model.check_inputs(X), dtype=float)
-    if X.shape[0] == 0:
-        raise ValueError("X: expected at least one row")
-    if kind == "empirical":
-        if y is None:
-            raise ValueError("y: kind='empirical' needs the data's labels y")
-        y = check_labels(y, X.shape[0], model.n_classes)
-    if kind == "monte_carlo":
-        n_samples = positive_int(n_samples, "n_samples")
-        rng = generator(0 if rng is None else rng)
-    factors = output_factors(softmax(model.logits(params, X)), kind, y=y, n_samples=n_samples, rng=rng)
-    return _layer_factors(model, params, X, factors)
+    r"""Augmented inputs (N, n_in + 1) and factors :math:`\gamma` (N, number of factors, n_out) of every layer."""
+    return _factor_pieces(model, params, X, kind, y, n_samples, rng)
 
 
 def diagonal_fisher(model: Model, params, X, kind: str = "exact", y=None, n_samples: int = 1, rng=None) -> np.ndarray:
@@ -48,11 +35,12 @@ def diagonal_fisher(model: Model, params, X, kind: str = "exact", y=None, n_samp
 
     For the weight joining input i to output o of layer l,
 
-    .. math:: F_{(io),(io)} = \frac1N \sum_n \tilde a_{ni}^2 \sum_k \delta_{nko}^2 ,
+    .. math:: F_{(io),(io)} = \frac1N \sum_n \tilde a_{ni}^2 \sum_k \gamma_{nko}^2 ,
 
     one matrix product per layer: cost :math:`O(N P)` after the factors, memory :math:`O(P)`.
     ``kind``, ``y``, ``n_samples`` and ``rng`` choose the Fisher as in :func:`natgrad.fisher`
-    (exact, empirical or Monte-Carlo). Equals ``np.diag(ng.fisher(...))``. Chapter 8.
+    (exact, empirical or Monte-Carlo), for the model's likelihood. Equals
+    ``np.diag(ng.fisher(...))``. Chapter 8.
     """
     inputs, deltas = _pieces(model, params, X, kind, y, n_samples, rng)
     n_rows = inputs[0].shape[0]
@@ -60,18 +48,20 @@ def diagonal_fisher(model: Model, params, X, kind: str = "exact", y=None, n_samp
 
 
 def kfac_factors(model: Model, params, X, kind: str = "exact", y=None, n_samples: int = 1, rng=None) -> list[tuple[np.ndarray, np.ndarray]]:
-    r"""The K-FAC factors :math:`(A_l, G_l)` of every layer, so that :math:`F_l \approx A_l \otimes G_l`.
+    r"""The K-FAC factors :math:`(A_l, \Gamma_l)` of every layer, so that :math:`F_l \approx A_l \otimes \Gamma_l`.
 
     .. math:: A_l = \frac1N \sum_n \tilde a_n \tilde a_n^\top, \qquad
-              G_l = \frac1N \sum_n \sum_k \delta_{nk} \delta_{nk}^\top ,
+              \Gamma_l = \frac1N \sum_n \sum_k \gamma_{nk} \gamma_{nk}^\top ,
 
     with :math:`\tilde a_n = [a_n, 1]` the layer's input with a trailing 1 for the bias,
-    shape (n_in + 1, n_in + 1), and :math:`G_l` of shape (n_out, n_out). ``np.kron(A, G)``
-    is in the parameter order of ``W.ravel()`` then ``b``. The approximation is exact when
-    :math:`\tilde a_n \tilde a_n^\top` and :math:`\sum_k \delta_{nk}\delta_{nk}^\top` do not
-    vary together over the rows, e.g. for one row, or for softmax regression with zero
-    weights (every row then has the same probabilities). Off-diagonal blocks between layers
-    are dropped. ``kind`` etc. as in :func:`natgrad.fisher`. Chapter 8.
+    shape (n_in + 1, n_in + 1), and :math:`\Gamma_l` of shape (n_out, n_out), returned as
+    pairs ``(A, Gamma)``. ``np.kron(A, Gamma)`` is in the parameter order of ``W.ravel()`` then
+    ``b``. The approximation is exact when :math:`\tilde a_n \tilde a_n^\top` and
+    :math:`\sum_k \gamma_{nk}\gamma_{nk}^\top` do not vary together over the rows: for one row;
+    for a one-layer model whose :math:`\Lambda_n` is the same on every row (softmax or logistic
+    regression with zero weights; linear regression, :math:`\Lambda_n = I`, at every point).
+    Off-diagonal blocks between layers are dropped. ``kind`` etc. as in :func:`natgrad.fisher`,
+    for the model's likelihood. Chapter 8.
     """
     inputs, deltas = _pieces(model, params, X, kind, y, n_samples, rng)
     n_rows = inputs[0].shape[0]
@@ -83,15 +73,15 @@ def kfac_factors(model: Model, params, X, kind: str = "exact", y=None, n_samples
 
 
 def _check_factors(factors) -> list[tuple[np.ndarray, np.ndarray]]:
-    """A list of (A, G) pairs of finite square matrices."""
+    """A list of (A, Gamma) pairs of finite square matrices."""
     if not isinstance(factors, (list, tuple)) or len(factors) == 0:
-        raise ValueError("factors: expected a non-empty list of (A, G) pairs, as returned by kfac_factors")
+        raise ValueError("factors: expected a non-empty list of (A, Gamma) pairs, as returned by kfac_factors")
     checked = []
     for index, pair in enumerate(factors):
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise ValueError(f"factors[{index}]: expected a pair (A, G)")
+            raise ValueError(f"factors[{index}]: expected a pair (A, Gamma)")
         A, G = (np.asarray(finite_array(m, f"factors[{index}]"), dtype=float) for m in pair)
-        for name, m in (("A", A), ("G", G)):
+        for name, m in (("A", A), ("Gamma", G)):
             if m.ndim != 2 or m.shape[0] != m.shape[1]:
                 raise ValueError(f"factors[{index}]: expected {name} to be a square matrix, got shape {m.shape}")
         checked.append((A, G))
@@ -99,7 +89,7 @@ def _check_factors(factors) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def _split_damping(A: np.ndarray, G: np.ndarray, damping: float, pi_correction: bool) -> tuple[float, float]:
-    r"""Damping of each factor: :math:`(\pi\sqrt\lambda,\ \sqrt\lambda/\pi)` with :math:`\pi^2 = \frac{\mathrm{tr}A/\dim A}{\mathrm{tr}G/\dim G}`."""
+    r"""Damping of each factor: :math:`(\pi\sqrt\lambda,\ \sqrt\lambda/\pi)` with :math:`\pi^2 = \frac{\mathrm{tr}A/\dim A}{\mathrm{tr}\Gamma/\dim \Gamma}`."""
     root = np.sqrt(damping)
     mean_a, mean_g = np.trace(A) / A.shape[0], np.trace(G) / G.shape[0]
     pi = np.sqrt(mean_a / mean_g) if pi_correction and mean_a > 0 and mean_g > 0 else 1.0
@@ -107,7 +97,7 @@ def _split_damping(A: np.ndarray, G: np.ndarray, damping: float, pi_correction: 
 
 
 def kfac_matrix(factors, damping: float = 0.0, pi_correction: bool = True) -> np.ndarray:
-    r"""The dense (P, P) K-FAC approximation: block-diagonal, block l is :math:`(A_l + \pi_l\sqrt\lambda I) \otimes (G_l + \sqrt\lambda/\pi_l\, I)`.
+    r"""The dense (P, P) K-FAC approximation: block-diagonal, block l is :math:`(A_l + \pi_l\sqrt\lambda I) \otimes (\Gamma_l + \sqrt\lambda/\pi_l\, I)`.
 
     For inspection and tests only: it costs :math:`O(P^2)` memory, which K-FAC exists to
     avoid. ``damping`` and ``pi_correction`` as in :func:`kfac_direction`. Chapter 8.
@@ -128,22 +118,23 @@ def kfac_matrix(factors, damping: float = 0.0, pi_correction: bool = True) -> np
 
 
 def kfac_direction(factors, grad, damping: float = 0.0, pi_correction: bool = True, rtol: float = DEFAULT_RTOL) -> np.ndarray:
-    r"""The K-FAC direction: per layer, solve :math:`(A_l + \pi_l\sqrt\lambda I) \otimes (G_l + \tfrac{\sqrt\lambda}{\pi_l} I)\, d_l = g_l`.
+    r"""The K-FAC direction: per layer, solve :math:`(A_l + \pi_l\sqrt\lambda I) \otimes (\Gamma_l + \tfrac{\sqrt\lambda}{\pi_l} I)\, d_l = g_l`.
 
     With :math:`g_l` reshaped to the (n_in + 1, n_out) matrix :math:`V` (row-major, as the
-    parameters are stored), :math:`(A \otimes G)\,\mathrm{vec}(D) = \mathrm{vec}(A D G)`, so
+    parameters are stored), :math:`(A \otimes \Gamma)\,\mathrm{vec}(D) = \mathrm{vec}(A D \Gamma)`, so
 
-    .. math:: D = (A + \pi\sqrt\lambda I)^{-1}\, V\, (G + \tfrac{\sqrt\lambda}{\pi} I)^{-1},
+    .. math:: D = (A + \pi\sqrt\lambda I)^{-1}\, V\, (\Gamma + \tfrac{\sqrt\lambda}{\pi} I)^{-1},
 
     two small solves per layer instead of one of size P: cost
     :math:`O(\sum_l n_{\text{in}}^3 + n_{\text{out}}^3)`. This is the factored Tikhonov damping
     of Martens and Grosse (2015, section 6.3), with
-    :math:`\pi_l^2 = (\mathrm{tr}A_l / \dim A_l) / (\mathrm{tr}G_l / \dim G_l)`; with
+    :math:`\pi_l^2 = (\mathrm{tr}A_l / \dim A_l) / (\mathrm{tr}\Gamma_l / \dim \Gamma_l)`; with
     ``pi_correction=False``, :math:`\pi_l = 1`. Either way the damping differs from
-    :math:`A \otimes G + \lambda I` by the cross terms :math:`\sqrt\lambda(\pi I \otimes G + A \otimes I/\pi)`.
+    :math:`A \otimes \Gamma + \lambda I` by the cross terms :math:`\sqrt\lambda(\pi I \otimes \Gamma + A \otimes I/\pi)`.
 
     The solves go through the eigendecompositions of the two damped factors. Singular factors
-    (the output layer's G always is: softmax ignores a shift of all logits) get the
+    (the output layer's :math:`\Gamma` always is for a softmax model, which ignores a shift of all
+    logits; Bernoulli and Gaussian outputs have no such direction) get the
     minimum-norm solution: each factor's eigenvalues at or below ``rtol`` times that factor's
     largest count as zero (the rule of :func:`natgrad.natural_direction`), and so does every
     eigenvalue :math:`\omega_a\omega_g` of the Kronecker product that involves one of them. The

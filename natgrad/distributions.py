@@ -3,6 +3,8 @@
 Chapter 2 (a network is a distribution over outputs) uses :func:`softmax`;
 chapter 3 (KL divergence) uses :func:`kl_categorical` and :func:`kl_gaussian`;
 chapter 4 (the Fisher information metric) derives :func:`gaussian_fisher`.
+:func:`log_sigmoid` and :func:`kl_bernoulli` serve the Bernoulli output likelihood of
+:mod:`natgrad.likelihoods` (independent sigmoids, one per output).
 """
 
 from __future__ import annotations
@@ -65,13 +67,52 @@ def kl_categorical(logits_p, logits_q):
         raise ValueError(f"logits_q: expected the same shape as logits_p {p_shape}, got {q_shape}")
     log_p = log_softmax(finite_array(logits_p, "logits_p"))
     log_q = log_softmax(finite_array(logits_q, "logits_q"))
+    return np.sum(_kl_terms(log_p, log_q), axis=-1)
+
+
+def _kl_terms(log_p, log_q):
+    r"""The non-negative terms :math:`p\,\varphi(r)`, :math:`r = \log p - \log q`, whose sum over outcomes is the KL."""
     r = log_p - log_q
     p = np.exp(log_p)
     # Where q_c dwarfs p_c, e^{-r} would overflow; there p*phi(r) = q - p + p*r has no cancellation.
     overflow = r < -30.0
     r_safe = np.where(overflow, 0.0, r)
-    terms = np.where(overflow, np.exp(log_q) - p + p * r, p * _excess(r_safe))
-    return np.sum(terms, axis=-1)
+    return np.where(overflow, np.exp(log_q) - p + p * r, p * _excess(r_safe))
+
+
+def log_sigmoid(logits):
+    r"""Elementwise :math:`\log \operatorname{sigm}(z) = -\log(1 + e^{-z})`, stable for every finite z.
+
+    Written as :math:`-\operatorname{logaddexp}(0, -z)`: no overflow for :math:`z \to -\infty`
+    (where it is :math:`z`) and full relative accuracy of :math:`e^{\log\operatorname{sigm}(z)}`
+    in both tails, so that :math:`\operatorname{sigm}(z)` and :math:`1 - \operatorname{sigm}(z) =
+    \operatorname{sigm}(-z)` are each computed without subtracting from 1. (The activation
+    :func:`natgrad.models.sigmoid` uses the tanh form, accurate in absolute terms only.)
+    Chapters 3 and 8.
+    """
+    return -np.logaddexp(0.0, -finite_array(logits, "logits"))
+
+
+def kl_bernoulli(logits_p, logits_q):
+    r"""Elementwise :math:`\mathrm{KL}(\operatorname{Bern}(p) \,\|\, \operatorname{Bern}(q))` for
+    :math:`p = \operatorname{sigm}(z_p)`, :math:`q = \operatorname{sigm}(z_q)`:
+
+    .. math:: \mathrm{KL} = p \log\frac{p}{q} + (1 - p) \log\frac{1 - p}{1 - q}.
+
+    A Bernoulli is the categorical distribution with logits :math:`(z, 0)`, and the two terms
+    are written as in :func:`kl_categorical`, each :math:`\ge 0`, with :math:`\log p` and
+    :math:`\log(1-p)` from :func:`log_sigmoid`: the result is never negative, exactly 0 for
+    equal logits, and finite for logits of any size. Same shape as the inputs. Chapter 3.
+    """
+    p_shape = array_value(logits_p, "logits_p").shape
+    q_shape = array_value(logits_q, "logits_q").shape
+    if p_shape != q_shape:
+        raise ValueError(f"logits_q: expected the same shape as logits_p {p_shape}, got {q_shape}")
+    logits_p = finite_array(logits_p, "logits_p")
+    logits_q = finite_array(logits_q, "logits_q")
+    ones = _kl_terms(-np.logaddexp(0.0, -logits_p), -np.logaddexp(0.0, -logits_q))
+    zeros = _kl_terms(-np.logaddexp(0.0, logits_p), -np.logaddexp(0.0, logits_q))
+    return ones + zeros
 
 
 def kl_gaussian(mu_p, sigma_p, mu_q, sigma_q):

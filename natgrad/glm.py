@@ -1,29 +1,31 @@
 r"""Fisher scoring for generalised linear models: the natural step with learning rate 1 is Newton's.
 
-For a canonical-link model (logistic and softmax regression) the Fisher equals the Hessian of
-the negative log-likelihood, so the natural step with :math:`\eta = 1` is Newton's method. The
-dense version forms the Fisher: :func:`irls_step` (logistic regression, as iteratively
-reweighted least squares) and :func:`fisher_scoring` (softmax regression with an L2 penalty on
-the weights, :func:`penalized_cross_entropy`, :func:`penalized_fisher`).
+For a canonical-link model (logistic and softmax regression, whose outputs are the natural
+parameters of the output distribution) the Fisher equals the Hessian of the negative
+log-likelihood, so the natural step with :math:`\eta = 1` is Newton's method. The dense version
+forms the Fisher: :func:`irls_step` (logistic regression, as iteratively reweighted least
+squares) and :func:`fisher_scoring` (softmax regression with an L2 penalty on the weights,
+:func:`penalized_cross_entropy`, :func:`penalized_fisher`).
 
 At scale, :func:`fit_softmax_regression` takes the same step without forming the
 :math:`P \times P` matrix: each step solves
 
-.. math:: (F + \lambda M)\, d = g
+.. math:: (F + \tau I_W)\, d = g
 
 inexactly by conjugate gradient on Fisher-vector products (preconditioned by chapter 8's
 K-FAC), and moves to :math:`\theta - \alpha d` with :math:`\alpha = 1` unless a backtracking line
 search must shorten it. This is the line-search Newton-CG method of Nocedal and Wright (2006,
-algorithm 7.1), the algorithm behind scikit-learn's ``LogisticRegression(solver="newton-cg")``. The objective is the one that
-scikit-learn minimises, divided by :math:`CN`:
+algorithm 7.1), the algorithm behind scikit-learn's ``LogisticRegression(solver="newton-cg")``.
+The objective is the one that scikit-learn minimises, divided by :math:`CN`:
 
-.. math:: L_\lambda(\theta) = -\frac1N \sum_n \log p(y_n \mid x_n, \theta) + \frac\lambda2 \|W\|^2,
-          \qquad \lambda = \frac{1}{CN},
+.. math:: L_\tau(\theta) = -\frac1N \sum_n \log p(y_n \mid x_n, \theta) + \frac\tau2 \|W\|^2,
+          \qquad \tau = \frac{1}{CN},
 
-with the biases unpenalised (:func:`penalized_cross_entropy`); M is the 0/1
-mask of the weights. Parameters are laid out as in :func:`natgrad.softmax_regression`:
-``W.ravel()`` (W of shape (n_features, K)) then the K biases, which is the row-major ravel
-of the (n_features + 1, K) table :math:`\Theta = [W; b]`. Chapter 9.
+with the biases unpenalised (:func:`penalized_cross_entropy`); :math:`I_W` is the diagonal 0/1
+matrix that keeps the weights and drops the biases (:func:`l2_weight_mask` is its diagonal).
+Parameters are laid out as in :func:`natgrad.softmax_regression`: ``W.ravel()`` (W of shape
+(n_features, K)) then the K biases, which is the row-major ravel of the (n_features + 1, K)
+table :math:`[W; b^\top]`. Chapter 10.
 """
 
 from __future__ import annotations
@@ -59,16 +61,18 @@ def _design(X, y=None):
 
 
 def irls_step(params, X, y) -> np.ndarray:
-    r"""One IRLS (Fisher scoring, Newton) step for binary logistic regression, :math:`p = \sigma(X\theta)`.
+    r"""One IRLS (Fisher scoring, Newton) step for binary logistic regression, :math:`p = \operatorname{sigm}(\tilde X\theta)`.
 
-    .. math:: \theta_{\text{new}} = \theta + (X^\top D X)^{-1} X^\top (y - p), \qquad D = \mathrm{diag}\big(p(1-p)\big),
+    .. math:: \theta_{\text{new}} = \theta + (\tilde X^\top \Lambda \tilde X)^{-1} \tilde X^\top (y - p),
+              \qquad \Lambda = \mathrm{diag}\big(p_n(1-p_n)\big),
 
-    which is the weighted least-squares solution :math:`(X^\top D X)^{-1} X^\top D z` for the
-    working response :math:`z = X\theta + D^{-1}(y - p)`. ``X`` is the design matrix (add a
-    column of ones for an intercept), ``y`` holds labels 0 or 1. :math:`X^\top D X / N` is both
-    the Fisher and the Hessian of the mean negative log-likelihood. If it is singular (collinear
-    columns of X), the step is the minimum-norm solution with the cutoff of
-    :func:`natgrad.natural_direction`. Chapter 9.
+    which is the weighted least-squares solution :math:`(\tilde X^\top \Lambda \tilde X)^{-1}
+    \tilde X^\top \Lambda \tilde y` for the working response :math:`\tilde y = \tilde X\theta +
+    \Lambda^{-1}(y - p)`. ``X`` holds the rows :math:`\tilde a_n^\top` of :math:`\tilde X` (append a
+    column of ones for an intercept), ``y`` holds labels 0 or 1. :math:`\tilde X^\top \Lambda
+    \tilde X / N` is both the Fisher and the Hessian of the mean negative log-likelihood. If it
+    is singular (collinear columns of X), the step is the minimum-norm solution with the cutoff
+    of :func:`natgrad.natural_direction`. Chapter 10.
     """
     X, labels = _design(X, y)
     params = np.asarray(flat_vector(params, "params", X.shape[1]), dtype=float)
@@ -78,7 +82,7 @@ def irls_step(params, X, y) -> np.ndarray:
 
 
 def l2_weight_mask(model: Model) -> np.ndarray:
-    """A flat 0/1 vector over ``params``: 1 for every weight, 0 for every bias. Chapter 9."""
+    r"""A flat 0/1 vector over ``params``: 1 for every weight, 0 for every bias, the diagonal of :math:`I_W`. Chapter 10."""
     _check_model(model)
     layers = [(np.ones((n_in, n_out)), np.zeros(n_out)) for n_in, n_out in model.shapes]
     return model.flatten(layers)
@@ -87,10 +91,11 @@ def l2_weight_mask(model: Model) -> np.ndarray:
 def penalized_cross_entropy(model: Model, params, X, y, penalty: float):
     r"""Mean cross-entropy plus an L2 penalty on the weights (not the biases):
 
-    .. math:: L(\theta) = -\frac1N\sum_n \log p(y_n|x_n,\theta) + \frac{\lambda}{2}\|W\|^2 .
+    .. math:: L_\tau(\theta) = -\frac1N\sum_n \log p(y_n|x_n,\theta) + \frac{\tau}{2}\|W\|^2,
 
-    scikit-learn's ``LogisticRegression(C=C)`` minimises :math:`C \sum_n \ell_n + \tfrac12\|W\|^2`,
-    which is :math:`CN` times this objective with :math:`\lambda = 1/(CN)`. Chapter 9.
+    with :math:`\tau` = ``penalty``. scikit-learn's ``LogisticRegression(C=C)`` minimises
+    :math:`C \sum_n \ell_n + \tfrac12\|W\|^2`, which is :math:`CN` times this objective with
+    :math:`\tau = 1/(CN)`. Chapter 10.
     """
     nonnegative_finite(penalty, "penalty")
     mask = l2_weight_mask(model)
@@ -98,26 +103,25 @@ def penalized_cross_entropy(model: Model, params, X, y, penalty: float):
 
 
 def penalized_fisher(model: Model, params, X, penalty: float) -> np.ndarray:
-    r"""The Fisher of the penalised objective: :math:`F(\theta) + \lambda\,\mathrm{diag}(m)`, m from :func:`l2_weight_mask`.
+    r"""The Fisher of the penalised objective: :math:`F(\theta) + \tau I_W`, with :math:`\tau` = ``penalty`` and :math:`I_W` from :func:`l2_weight_mask`.
 
-    The penalty is a fixed quadratic, so its Hessian :math:`\lambda\,\mathrm{diag}(m)` adds to the
-    model's Fisher; for softmax regression the sum is the Hessian of
-    :func:`penalized_cross_entropy`. Chapter 9.
+    The penalty is a fixed quadratic, so its Hessian :math:`\tau I_W` adds to the model's
+    Fisher; for softmax regression the sum is the Hessian of :func:`penalized_cross_entropy`.
+    Chapter 10.
     """
     nonnegative_finite(penalty, "penalty")
     return fisher(model, params, X) + penalty * np.diag(l2_weight_mask(model))
 
 
 def fisher_scoring(model: Model, params0, X, y, penalty: float, n_steps: int) -> np.ndarray:
-    r"""Iterate :math:`\theta_{t+1} = \theta_t - (F_t + \lambda\,\mathrm{diag}(m))^{+} g_t`; returns the path, shape (n_steps + 1, P).
+    r"""Iterate :math:`\theta_{t+1} = \theta_t - (F_t + \tau I_W)^{+} g_t`; returns the path, shape (n_steps + 1, P).
 
     :math:`g_t` is the gradient of :func:`penalized_cross_entropy` and the matrix is
     :func:`penalized_fisher`: the natural step with learning rate 1, which for softmax
     regression is Newton's method. The biases are unpenalised and a shift of all output
     biases changes no probability, so the matrix is singular along that direction; the solve
     is minimum-norm (:func:`natgrad.natural_direction`), which never moves the mean of the
-    output biases.
-    Chapter 9.
+    output biases. ``penalty`` is :math:`\tau`. Chapter 10.
     """
     _check_model(model)
     n_steps = nonnegative_int(n_steps, "n_steps")
@@ -147,7 +151,7 @@ def forcing_tolerance(grad_norm: float) -> float:
     7.1; Eisenstat and Walker 1996 study such choices). Far from the optimum the solve is
     loose (:math:`\eta_k = 0.5`, a few CG iterations); as :math:`\|g_k\| \to 0`,
     :math:`\eta_k \to 0` and the convergence becomes superlinear. scikit-learn's newton-cg uses
-    the same rule with 1-norms. Chapter 9.
+    the same rule with 1-norms. Chapter 10.
     """
     grad_norm = float(grad_norm)
     if not (math.isfinite(grad_norm) and grad_norm >= 0.0):
@@ -164,12 +168,12 @@ def softmax_fisher_vector_product(X, probs):
     .. math:: F V = \frac1N\, \tilde X^\top \Lambda(\tilde X V), \qquad
               \Lambda(U)_{n} = p_n \odot \big(u_n - (p_n^\top u_n)\mathbf 1\big),
 
-    the Jacobian sandwich of chapter 4 with :math:`J_n v = u_n = \tilde x_n^\top V` and
+    the Jacobian sandwich of chapter 4 with :math:`J_n v = u_n = V^\top \tilde a_n` and
     :math:`\Lambda_n = \mathrm{diag}(p_n) - p_n p_n^\top`: two (N, n_features + 1, K) matrix
-    products and no automatic differentiation. ``probs`` holds :math:`p_n` row by row, shape
-    (N, K). The callable also accepts the flat vector :math:`\mathrm{vec}(V)` (then it returns a
-    flat vector), so it equals ``ng.fisher_vector_product(ng.softmax_regression(...), ...)``.
-    Chapter 9.
+    products and no automatic differentiation. (Chapter 10 writes the table :math:`V` as
+    :math:`\Delta`.) ``probs`` holds :math:`p_n` row by row, shape (N, K). The callable also
+    accepts the flat vector :math:`\mathrm{vec}(V)` (then it returns a flat vector), so it equals
+    ``ng.fisher_vector_product(ng.softmax_regression(...), ...)``. Chapter 10.
     """
     X = np.asarray(finite_array(X, "X"), dtype=float)
     if X.ndim != 2 or X.shape[0] == 0:
@@ -195,7 +199,7 @@ def softmax_fisher_vector_product(X, probs):
 
 
 class _Problem:
-    """The data of one fit, its work buffers (the hot loop allocates almost nothing) and A = X~^T X~ / N."""
+    """The data of one fit, its work buffers (the hot loop allocates almost nothing) and A = X~^T X~ / N; ``penalty`` is tau."""
 
     def __init__(self, augmented: np.ndarray, n_classes: int, penalty: float, labels: np.ndarray | None = None):
         self.X = augmented
@@ -212,7 +216,7 @@ class _Problem:
         self._input_factor = None
 
     def fisher_product(self, probs: np.ndarray):
-        r""":math:`V \mapsto \tilde X^\top \Lambda(\tilde X V) / N + \lambda\, M \odot V` at the probabilities ``probs``."""
+        r""":math:`V \mapsto \tilde X^\top \Lambda(\tilde X V) / N + \tau\, I_W V` (``mask`` is :math:`I_W` as a table) at the probabilities ``probs``."""
         X, hidden, row_sums, out = self.X, self.hidden, self.row_sums, self.out
         scale, penalty, mask = 1.0 / self.n_rows, self.penalty, self.mask
 
@@ -230,11 +234,11 @@ class _Problem:
         return product
 
     def kfac_preconditioner(self, probs: np.ndarray):
-        r"""The inverse of the damped K-FAC approximation :math:`(A + \pi\sqrt\lambda I) \otimes (G + \tfrac{\sqrt\lambda}{\pi} I)`, projected.
+        r"""The inverse of the damped K-FAC approximation :math:`(A + \pi\sqrt\tau I) \otimes (\Gamma + \tfrac{\sqrt\tau}{\pi} I)`, projected.
 
-        :math:`A = \tilde X^\top \tilde X / N` and :math:`G = \frac1N \sum_n \Lambda_n` are the
+        :math:`A = \tilde X^\top \tilde X / N` and :math:`\Gamma = \frac1N \sum_n \Lambda_n` are the
         two factors of chapter 8 for this one-layer model (:func:`natgrad.curvature.kfac_factors`
-        computes the same ones); the damping is the penalty, split between them as in
+        computes the same ones); the damping is the penalty :math:`\tau`, split between them as in
         :func:`natgrad.curvature.kfac_direction`. Applied through eigendecompositions of the two
         small factors (A once per fit, G once per step). Its output loses its component along
         the null direction (all biases + c), so the CG iterates never move along it.
@@ -243,9 +247,9 @@ class _Problem:
             A = self.X.T @ self.X / self.n_rows
             self._input_factor = (A, *np.linalg.eigh(A))
         A, eig_a, vec_a = self._input_factor
-        G = np.diag(probs.mean(axis=0)) - probs.T @ probs / self.n_rows
-        eig_g, vec_g = np.linalg.eigh(G)
-        damp_a, damp_g = _split_damping(A, G, self.penalty, True)
+        Gamma = np.diag(probs.mean(axis=0)) - probs.T @ probs / self.n_rows
+        eig_g, vec_g = np.linalg.eigh(Gamma)
+        damp_a, damp_g = _split_damping(A, Gamma, self.penalty, True)
         inverse = 1.0 / np.outer(eig_a + damp_a, eig_g + damp_g)
 
         def precondition(R: np.ndarray) -> np.ndarray:
@@ -316,7 +320,7 @@ class SoftmaxFit:
     ``params`` is :math:`\\theta` in the layout of :func:`natgrad.softmax_regression`;
     ``n_iter`` the number of natural steps, ``n_products`` the Fisher-vector products over all
     CG solves, ``converged`` whether :math:`\\max_i |g_i| \\le` ``tol`` was reached;
-    ``losses`` and ``grad_max`` hold :math:`L_\\lambda(\\theta)` and the largest gradient entry
+    ``losses`` and ``grad_max`` hold :math:`L_\\tau(\\theta)` and the largest gradient entry
     :math:`\\max_i |g_i|` before each step and at the end (length ``n_iter + 1``).
     """
 
@@ -333,33 +337,33 @@ def fit_softmax_regression(
 ) -> SoftmaxFit:
     r"""Fit L2-penalised softmax regression by matrix-free natural steps (Fisher scoring, Newton-CG).
 
-    Minimises :math:`L_\lambda(\theta) = -\frac1N\sum_n \log p(y_n \mid x_n, \theta) + \frac{\lambda}{2}\|W\|^2`,
-    :math:`\lambda = 1/(CN)`: scikit-learn's ``LogisticRegression(C=C)`` objective
+    Minimises :math:`L_\tau(\theta) = -\frac1N\sum_n \log p(y_n \mid x_n, \theta) + \frac{\tau}{2}\|W\|^2`,
+    :math:`\tau = 1/(CN)`: scikit-learn's ``LogisticRegression(C=C)`` objective
     :math:`C\sum_n \ell_n + \frac12\|W\|^2` divided by :math:`CN`, same minimiser, biases
     unpenalised. Each iteration
 
-    1. computes :math:`g = \nabla L_\lambda(\theta)` and stops if :math:`\max_i |g_i| \le`
+    1. computes :math:`g = \nabla L_\tau(\theta)` and stops if :math:`\max_i |g_i| \le`
        ``tol`` (scikit-learn's criterion, on the same objective);
-    2. solves :math:`(F + \lambda M) d = g` by conjugate gradient with the closed-form product of
+    2. solves :math:`(F + \tau I_W) d = g` by conjugate gradient with the closed-form product of
        :func:`softmax_fisher_vector_product`, down to the residual :func:`forcing_tolerance`, or
        ``tol / 2`` if that is larger (the gradient after the step is about the CG residual, so
        a tighter solve would be wasted);
     3. steps to :math:`\theta - \alpha d`, with the natural step's learning rate
        :math:`\alpha = 1` unless the loss fails to decrease enough (Armijo), then halved.
 
-    The biases' common shift changes nothing and is not penalised, so :math:`F + \lambda M` is
+    The biases' common shift changes nothing and is not penalised, so :math:`F + \tau I_W` is
     singular along it; CG from :math:`d = 0` never moves along it, so the mean of the biases
     stays that of ``params0`` (zero by default), like scikit-learn's.
 
     With ``precondition=True`` each CG solve is preconditioned by the damped K-FAC
-    approximation of chapter 8, :math:`(A + \pi\sqrt\lambda I) \otimes (G + \tfrac{\sqrt\lambda}{\pi} I)`
-    with :math:`A = \frac1N\sum_n \tilde x_n \tilde x_n^\top` and :math:`G = \frac1N\sum_n \Lambda_n`,
+    approximation of chapter 8, :math:`(A + \pi\sqrt\tau I) \otimes (\Gamma + \tfrac{\sqrt\tau}{\pi} I)`
+    with :math:`A = \frac1N\sum_n \tilde a_n \tilde a_n^\top` and :math:`\Gamma = \frac1N\sum_n \Lambda_n`,
     inverted through the eigendecompositions of the two small factors. It changes how each
     system is solved, not its solution; on digits it cuts the Fisher-vector products from 259
     to 94. scikit-learn's newton-cg has no preconditioner.
 
     ``y`` holds integer labels in ``0..n_classes - 1`` (``n_classes`` defaults to
-    ``max(y) + 1``, at least 2). Returns a :class:`SoftmaxFit`. Chapter 9.
+    ``max(y) + 1``, at least 2). Returns a :class:`SoftmaxFit`. Chapter 10.
     """
     X = np.asarray(finite_array(X, "X"), dtype=float)
     if X.ndim != 2 or X.shape[0] == 0:

@@ -1,20 +1,22 @@
 r"""A sigmoid network is a tanh network in other coordinates.
 
-Chapter 6 uses the identity :math:`\sigma(z) = \tfrac12\bigl(\tanh(z/2) + 1\bigr)` to rewrite a
+Chapter 6 uses the identity :math:`\operatorname{sigm}(z) = \tfrac12\bigl(\tanh(z/2) + 1\bigr)` to rewrite a
 sigmoid MLP as a tanh MLP with the same layer sizes and the same logits for every input.
-Write each layer of the sigmoid network as :math:`z_l = h_l W_l + b_l`. A hidden sigmoid unit
-is :math:`h = (\tilde h + 1)/2` with :math:`\tilde h = \tanh(z/2)`, so the tanh network
+Write each layer of the sigmoid network as :math:`z_l = h_{l-1} W_l + b_l` (:math:`h_0 = x`). A
+hidden sigmoid layer outputs :math:`h_l = (h_l^{\tanh} + 1)/2` with :math:`h_l^{\tanh} = \tanh(z_l/2)`,
+so the tanh network
 
 * halves the weights and bias of every layer that feeds a hidden unit (its pre-activation is
   :math:`z/2`), and
-* in every layer that reads a hidden layer, replaces :math:`h_l W_l + b_l` by
-  :math:`\tilde h_l (W_l/2) + (b_l + \tfrac12 \mathbf 1^\top W_l)`: the weights are halved and
+* in every layer that reads a hidden layer, replaces :math:`h_{l-1} W_l + b_l` by
+  :math:`h_{l-1}^{\tanh} (W_l/2) + (b_l + \tfrac12 \mathbf 1^\top W_l)`: the weights are halved and
   the bias absorbs half the column sums of the weights.
 
 A middle layer gets both, :math:`W/4` and :math:`(b + \tfrac12\mathbf 1^\top W)/2`. Every new
 entry is a fixed linear combination of old ones, so the map is linear,
-:math:`\theta_{\tanh} = A\,\theta_{\mathrm{sig}}`, with an invertible constant matrix A
-(:func:`sigmoid_to_tanh_jacobian`): an affine reparametrisation with zero offset.
+:math:`\theta_{\tanh} = M\,\theta_{\mathrm{sig}}`, with an invertible constant matrix M
+(:func:`sigmoid_to_tanh_jacobian`; the book writes M for the Jacobian of a change of
+coordinates): an affine reparametrisation with zero offset.
 """
 
 from __future__ import annotations
@@ -86,26 +88,26 @@ def tanh_to_sigmoid_params(model: Model, params):
 
 
 def sigmoid_to_tanh_jacobian(model: Model) -> onp.ndarray:
-    r"""The constant (P, P) matrix A with :math:`\theta_{\tanh} = A\,\theta_{\mathrm{sig}}`.
+    r"""The constant (P, P) matrix M with :math:`\theta_{\tanh} = M\,\theta_{\mathrm{sig}}`.
 
     Block diagonal, one block per layer: :math:`s_{\mathrm{out}} s_{\mathrm{in}}` on the weights,
     :math:`s_{\mathrm{out}}` on the biases, and, in layers that read a hidden layer, the entry
     :math:`\tfrac12 s_{\mathrm{out}}` linking bias :math:`b_o` to every weight :math:`W_{io}` of
-    the same output unit. ``model`` must be a sigmoid MLP. Chapter 6 uses A to transform the
-    gradient (:math:`g_{\mathrm{sig}} = A^\top g_{\tanh}`) and the Fisher
-    (:math:`F_{\mathrm{sig}} = A^\top F_{\tanh} A`).
+    the same output unit. ``model`` must be a sigmoid MLP. Chapter 6 uses M to transform the
+    gradient (:math:`g_{\mathrm{sig}} = M^\top g_{\tanh}`) and the Fisher
+    (:math:`F_{\mathrm{sig}} = M^\top F_{\tanh} M`).
     """
     _check_activation(model, "sigmoid")
-    A = onp.zeros((model.n_params, model.n_params))
+    M = onp.zeros((model.n_params, model.n_params))
     start = 0
     for index, (n_in, n_out) in enumerate(model.shapes):
         output_scale, input_scale, reads_hidden = _scales(model, index)
         weights = onp.arange(start, start + n_in * n_out)
         biases = onp.arange(start + n_in * n_out, start + (n_in + 1) * n_out)
-        A[weights, weights] = output_scale * input_scale
-        A[biases, biases] = output_scale
+        M[weights, weights] = output_scale * input_scale
+        M[biases, biases] = output_scale
         if reads_hidden:
             # W.ravel() is row-major, so weight i * n_out + o feeds output unit o.
-            A[biases[(weights - start) % n_out], weights] = 0.5 * output_scale
+            M[biases[(weights - start) % n_out], weights] = 0.5 * output_scale
         start += (n_in + 1) * n_out
-    return A
+    return M

@@ -92,3 +92,33 @@ def planted_psd(n: int, n_null: int, rng, smallest: float = 1e-6, scale: float =
             F = F + size * scale * basis @ (S / np.linalg.norm(S, 2)) @ basis.T
     pinv = (K / (scale * genuine)) @ K.T
     return 0.5 * (F + F.T), Z, pinv
+
+
+def forward_with_shift(model, params, x, layer, shift):
+    """Hand-written forward pass with ``shift`` added to the pre-activation of ``layer``; also the layer inputs.
+
+    The Jacobian of its outputs in ``shift`` (autograd) carries an output vector back to that
+    layer's pre-activations, as K-FAC's factors Gamma_l need.
+    """
+    import autograd.numpy as anp
+
+    def act(z):
+        return anp.tanh(z) if model.activation == "tanh" else 1.0 / (1.0 + anp.exp(-z))
+
+    h, start, inputs = x, 0, []
+    for index, (n_in, n_out) in enumerate(model.shapes):
+        W = anp.reshape(params[start : start + n_in * n_out], (n_in, n_out))
+        start += n_in * n_out
+        b = params[start : start + n_out]
+        start += n_out
+        inputs.append(h)
+        z = anp.dot(h, W) + b + (shift if index == layer else 0.0)
+        h = z if index == len(model.shapes) - 1 else act(z)
+    return h, inputs
+
+
+def layer_blocks(model):
+    """Slices of the parameter vector, one per layer."""
+    sizes = [(n_in + 1) * n_out for n_in, n_out in model.shapes]
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    return [slice(starts[i], starts[i + 1]) for i in range(len(sizes))]

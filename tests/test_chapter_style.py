@@ -25,7 +25,9 @@ REVISED: list[str] = [
     "03_kl_divergence",
     "04_fisher_metric",
     "05_natural_step",
+    "06_invariance",
     "07_stability",
+    "10_second_order",
 ]
 
 # Each pattern is a use the notation page rules out, with the symbol to use instead.

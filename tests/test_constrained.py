@@ -2,7 +2,8 @@
 
 References: the closed-form radius sqrt(2 eps / u^T F u) of a quadratic KL, kl_gaussian
 evaluated independently at the returned points, the Lagrange solution
--sqrt(2 eps / g^T F^-1 g) F^-1 g via numpy.linalg.solve, numpy's arccos for angles, and
+-sqrt(2 eps / g^T F^-1 g) F^-1 g via numpy.linalg.solve, the secular equation of a quadratic loss
+on a KL ellipse solved by scipy's brentq, numpy's arccos for angles, and
 hand-written loops of numpy.linalg.solve for the natural-gradient path.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import natgrad as ng
@@ -86,24 +87,103 @@ def test_kl_circle_rejects_bad_input():
 
 
 @given(seed=st.integers(0, 10_000), log_budget=st.floats(-6.0, 1.0))
-def test_least_loss_on_kl_circle_linear_loss_is_the_lagrange_solution(seed, log_budget):
+def test_least_loss_on_kl_circle_grid_only_linear_loss_is_the_lagrange_solution(seed, log_budget):
     """Reference: for a linear loss g^T delta and quadratic KL, the exact constrained minimiser is
-    delta* = -sqrt(2 eps / g^T F^-1 g) F^-1 g (numpy.linalg.solve). The search must agree up to the
-    grid: within one angular step (the winner is one of the two grid directions around the
-    optimum), and at the exact KL."""
+    delta* = -sqrt(2 eps / g^T F^-1 g) F^-1 g (numpy.linalg.solve). Without refinement the search
+    must agree up to the grid: within one angular step (the winner is one of the two grid
+    directions around the optimum), at the exact KL, and along one of the grid's directions."""
     rng = np.random.default_rng(seed)
     F = random_spd(rng, 2, spread=1e3)
     g = rng.normal(size=2)
     center = rng.normal(size=2)
     budget = 10.0**log_budget
     K = 3600
-    winner = least_loss_on_kl_circle(lambda T: (T - center) @ g, quadratic_kl_rows(F, center), center, budget, K)
+    kl = quadratic_kl_rows(F, center)
+    winner = least_loss_on_kl_circle(lambda T: (T - center) @ g, kl, center, budget, K, refine=False)
     natural = np.linalg.solve(F, g)
     expected = -np.sqrt(2 * budget / (g @ natural)) * natural
     cos = (winner - center) @ expected / (np.linalg.norm(winner - center) * np.linalg.norm(expected))
     assert np.degrees(np.arccos(np.clip(cos, -1, 1))) <= 360 / K + 1e-6
     delta = winner - center
     assert 0.5 * delta @ F @ delta == pytest.approx(budget, rel=1e-9)
+    steps_of_grid = (np.arctan2(delta[1], delta[0]) % (2 * np.pi)) / (2 * np.pi / K)
+    assert abs(steps_of_grid - np.round(steps_of_grid)) < 1e-9
+
+
+def signed_degrees(u, v):
+    """The angle from v to u in the plane, in degrees, positive counter-clockwise (numpy's arctan2)."""
+    return np.degrees(np.arctan2(v[0] * u[1] - v[1] * u[0], v @ u))
+
+
+@settings(max_examples=20)
+@given(seed=st.integers(0, 10_000), log_budget=st.floats(-6.0, 1.0))
+def test_least_loss_on_kl_circle_refined_linear_loss_is_the_lagrange_solution_far_below_the_grid(seed, log_budget):
+    """Reference: the Lagrange solution above. The refined search (the default) must find its
+    direction to within 1e-4 degrees, a thousand times finer than the grid's 0.1 degrees, on a
+    coarse grid of 360 directions as well, and still lie at the exact KL."""
+    rng = np.random.default_rng(seed)
+    F = random_spd(rng, 2, spread=1e3)
+    g = rng.normal(size=2)
+    center = rng.normal(size=2)
+    budget = 10.0**log_budget
+    natural = np.linalg.solve(F, g)
+    expected = -np.sqrt(2 * budget / (g @ natural)) * natural
+    for K in (360, 3600):
+        winner = least_loss_on_kl_circle(lambda T: (T - center) @ g, quadratic_kl_rows(F, center), center, budget, K)
+        assert abs(signed_degrees(winner - center, expected)) < 1e-4
+        delta = winner - center
+        assert 0.5 * delta @ F @ delta == pytest.approx(budget, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_least_loss_on_kl_circle_refined_quadratic_loss_matches_the_secular_equation(seed):
+    """Reference: for a convex quadratic loss g^T delta + 1/2 delta^T A delta whose unconstrained
+    minimiser lies outside the KL ellipse 1/2 delta^T F delta = eps, the constrained minimiser is
+    delta(nu) = -(A + nu F)^-1 g with nu > 0 the root of 1/2 delta(nu)^T F delta(nu) = eps (scipy's
+    brentq). The refined search must find it to 1e-7 relative; the grid winner only to about the
+    grid's resolution."""
+    from scipy.optimize import brentq
+
+    rng = np.random.default_rng(seed)
+    F = random_spd(rng, 2, spread=50.0)
+    A = random_spd(rng, 2, spread=20.0)
+    g = rng.normal(size=2)
+    center = rng.normal(size=2)
+    free = -np.linalg.solve(A, g)
+    budget = 0.1 * 0.5 * free @ F @ free  # a tenth of the KL of the unconstrained minimiser
+
+    def delta_of(nu):
+        return -np.linalg.solve(A + nu * F, g)
+
+    nu = brentq(lambda nu: 0.5 * delta_of(nu) @ F @ delta_of(nu) - budget, 0.0, 1e8, xtol=1e-14, rtol=1e-15)
+    expected = center + delta_of(nu)
+
+    def loss_rows(T):
+        D = T - center
+        return D @ g + 0.5 * np.einsum("ij,jk,ik->i", D, A, D)
+
+    refined = least_loss_on_kl_circle(loss_rows, quadratic_kl_rows(F, center), center, budget, 360)
+    grid = least_loss_on_kl_circle(loss_rows, quadratic_kl_rows(F, center), center, budget, 360, refine=False)
+    scale = np.linalg.norm(expected - center)
+    assert np.linalg.norm(refined - expected) < 1e-7 * scale
+    assert np.linalg.norm(grid - expected) > 1e3 * np.linalg.norm(refined - expected)
+    assert loss_rows(refined[None, :])[0] <= loss_rows(grid[None, :])[0]
+
+
+def test_least_loss_on_kl_circle_refinement_never_loses_to_the_grid():
+    """Reference: the grid winner itself. When the loss along the KL curve has its minimum exactly
+    at a grid direction (a linear loss along one of them, isotropic KL), the refined point has no
+    more loss than the grid winner and the same KL."""
+    center = np.array([0.3, -0.2])
+    K = 36
+    phi = 2 * np.pi * 7 / K
+    g = -np.array([np.cos(phi), np.sin(phi)])  # the loss falls fastest along grid direction 7
+    kl = quadratic_kl_rows(np.eye(2), center)
+    grid = least_loss_on_kl_circle(lambda T: (T - center) @ g, kl, center, 0.5, K, refine=False)
+    refined = least_loss_on_kl_circle(lambda T: (T - center) @ g, kl, center, 0.5, K)
+    assert (refined - center) @ g <= (grid - center) @ g
+    np.testing.assert_allclose(grid - center, [np.cos(phi), np.sin(phi)], rtol=1e-12)
+    np.testing.assert_allclose(refined, grid, atol=1e-7)
 
 
 def test_least_loss_on_kl_circle_curved_loss_tends_to_natural_direction():
@@ -139,6 +219,10 @@ def test_least_loss_on_kl_circle_rejects_bad_loss():
         least_loss_on_kl_circle(lambda T: np.full(T.shape[0], np.nan), kl, [0.0, 0.0], 0.1)
     with pytest.raises(ValueError, match="loss_fn"):
         least_loss_on_kl_circle(lambda T: T, kl, [0.0, 0.0], 0.1)
+    with pytest.raises(ValueError, match="refine"):
+        least_loss_on_kl_circle(lambda T: T[:, 0], kl, [0.0, 0.0], 0.1, refine="yes")
+    with pytest.raises(ValueError, match="kl_budget"):
+        least_loss_on_kl_circle(lambda T: T[:, 0], kl, [0.0, 0.0], -0.1)
 
 
 # ---------------------------------------------------------------- angle_degrees

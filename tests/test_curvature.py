@@ -9,7 +9,6 @@ the pre-activations, and numpy solves on explicitly assembled Kronecker matrices
 from __future__ import annotations
 
 import autograd
-import autograd.numpy as anp
 import numpy as np
 import pytest
 from hypothesis import given
@@ -17,14 +16,7 @@ from hypothesis import strategies as st
 
 import natgrad as ng
 from natgrad.curvature import diagonal_direction, diagonal_fisher, kfac_direction, kfac_factors, kfac_matrix
-from tests.helpers import make_data, planted_psd, probabilities, random_params, reference_logits
-
-
-def layer_blocks(model):
-    """Slices of the parameter vector, one per layer."""
-    sizes = [(n_in + 1) * n_out for n_in, n_out in model.shapes]
-    starts = np.concatenate([[0], np.cumsum(sizes)])
-    return [slice(starts[i], starts[i + 1]) for i in range(len(sizes))]
+from tests.helpers import forward_with_shift, layer_blocks, make_data, planted_psd, probabilities, random_params, reference_logits
 
 
 def reference_diagonal(model, params, X):
@@ -38,24 +30,6 @@ def reference_diagonal(model, params, X):
             score = (np.eye(model.n_classes)[c] - p) @ jac
             total += p[c] * score**2
     return total / X.shape[0]
-
-
-def forward_with_shift(model, params, x, layer, shift):
-    """Hand-written forward pass with ``shift`` added to the pre-activation of ``layer``; also the layer inputs."""
-
-    def act(z):
-        return anp.tanh(z) if model.activation == "tanh" else 1.0 / (1.0 + anp.exp(-z))
-
-    h, start, inputs = x, 0, []
-    for index, (n_in, n_out) in enumerate(model.shapes):
-        W = anp.reshape(params[start : start + n_in * n_out], (n_in, n_out))
-        start += n_in * n_out
-        b = params[start : start + n_out]
-        start += n_out
-        inputs.append(h)
-        z = anp.dot(h, W) + b + (shift if index == layer else 0.0)
-        h = z if index == len(model.shapes) - 1 else act(z)
-    return h, inputs
 
 
 def reference_factors(model, params, X):

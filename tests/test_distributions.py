@@ -252,3 +252,57 @@ def test_grad_kl_gaussian_matches_closed_form():
     mp, sp, mq, sq = 0.3, 0.8, -0.4, 1.7
     g = autograd.grad(lambda s: ng.kl_gaussian(mp, sp, mq, s))(sq)
     assert g == pytest.approx(1 / sq - (sp**2 + (mp - mq) ** 2) / sq**3, rel=1e-12, abs=0)
+
+
+# ---------------------------------------------------------------- log_sigmoid and kl_bernoulli
+
+
+def test_log_sigmoid_matches_the_textbook_form_and_both_tails():
+    """Reference: -log1p(e^-z) for moderate z; z itself far in the lower tail; -e^-z far in the upper."""
+    z = np.linspace(-20, 20, 41)
+    np.testing.assert_allclose(ng.log_sigmoid(z), -np.log1p(np.exp(-z)), rtol=1e-14, atol=0)
+    assert ng.log_sigmoid(-1000.0) == -1000.0
+    assert ng.log_sigmoid(40.0) == pytest.approx(-math.exp(-40.0), rel=1e-15)
+    # Its gradient is sigm(-z), finite in both tails.
+    np.testing.assert_allclose(autograd.elementwise_grad(ng.log_sigmoid)(np.array([-800.0, 0.0, 40.0])), [1.0, 0.5, math.exp(-40.0)], rtol=1e-14)
+
+
+def naive_kl_bernoulli(zp, zq):
+    p, q = 1 / (1 + np.exp(-zp)), 1 / (1 + np.exp(-zq))
+    return p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))
+
+
+def test_kl_bernoulli_matches_the_naive_formula_and_the_two_class_categorical(rng):
+    """Reference: p log(p/q) + (1-p) log((1-p)/(1-q)) with textbook sigmoids; kl_categorical of logits (z, 0)."""
+    zp, zq = rng.normal(size=(2, 4, 3)) * 2
+    kl = ng.kl_bernoulli(zp, zq)
+    assert kl.shape == (4, 3)
+    np.testing.assert_allclose(kl, naive_kl_bernoulli(zp, zq), rtol=1e-12, atol=1e-15)
+    two_class = ng.kl_categorical(np.stack([zp, np.zeros_like(zp)], -1), np.stack([zq, np.zeros_like(zq)], -1))
+    np.testing.assert_allclose(kl, two_class, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(ng.kl_bernoulli(zp, zp), np.zeros_like(zp))
+
+
+def test_kl_bernoulli_extreme_logits_exact():
+    """Reference: by hand, KL(Bern(1) || Bern(sigm(-800))) = -log sigm(-800) = 800, and the reverse
+    KL(Bern(sigm(-800)) || Bern(1)) = -log(1 - sigm(800)) = 800 as well."""
+    kl = ng.kl_bernoulli(np.array([800.0, -800.0, 30.0]), np.array([-800.0, 800.0, 30.0]))
+    np.testing.assert_allclose(kl, [800.0, 800.0, 0.0], rtol=1e-13, atol=0)
+
+
+def test_kl_bernoulli_tiny_perturbation_keeps_relative_accuracy():
+    """Reference: the quadratic model 1/2 p (1 - p) dz^2, exact to O(dz^3)."""
+    z = np.array([-3.0, 0.4, 6.0])
+    dz = np.array([1e-6, -2e-6, 1e-6])
+    p = 1 / (1 + np.exp(-z))
+    kl = ng.kl_bernoulli(z, z + dz)
+    assert np.all(kl > 0)
+    np.testing.assert_allclose(kl, 0.5 * p * (1 - p) * dz**2, rtol=1e-5)
+
+
+def test_hessian_kl_bernoulli_at_coincidence_is_the_bernoulli_fisher():
+    """Reference: p (1 - p), the Fisher of Bern(sigm(z)) in z."""
+    z = np.array([-2.0, 0.3, 1.7])
+    H = autograd.hessian(lambda q: anp.sum(ng.kl_bernoulli(z, q)))(z)
+    p = 1 / (1 + np.exp(-z))
+    np.testing.assert_allclose(H, np.diag(p * (1 - p)), rtol=1e-12, atol=1e-15)

@@ -1,6 +1,6 @@
 """The chapter 6 checker accepts correct sigmoid-to-tanh maps, names typical mistakes and never raises.
 
-Reference solutions are written here from sigma(z) = (tanh(z/2) + 1)/2, independently of natgrad.
+Reference solutions are written here from sigm(z) = (tanh(z/2) + 1)/2, independently of natgrad.
 """
 
 from __future__ import annotations

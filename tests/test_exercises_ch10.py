@@ -145,3 +145,103 @@ def test_irls_problem_is_seeded_binary_with_an_intercept_column():
     assert set(np.unique(y)) == {0.0, 1.0}
     X[0, 0] = 99.0
     assert ch10.irls_problem()[0][0, 0] != 99.0
+
+
+# ---------------------------------------------------------------- a Gaussian that learns its variance
+
+
+def _nll(z, y):
+    """The Gaussian's negative log-likelihood in (mu, log sigma), written independently with autograd.numpy."""
+    import autograd.numpy as anp
+
+    return z[1] + 0.5 * (y - z[0]) ** 2 * anp.exp(-2.0 * z[1])
+
+
+def autograd_curvature(mu, log_sigma, y):
+    import autograd
+
+    return autograd.hessian(_nll)(np.array([mu, log_sigma], dtype=float), float(y))
+
+
+def closed_form_curvature(mu, log_sigma, y):
+    r = y - mu
+    return [[np.exp(-2 * log_sigma), 2 * r * np.exp(-2 * log_sigma)], [2 * r * np.exp(-2 * log_sigma), 2 * r**2 * np.exp(-2 * log_sigma)]]
+
+
+def fisher_instead(mu, log_sigma, y):
+    return np.diag([np.exp(-2 * log_sigma), 2.0])
+
+
+def in_sigma(mu, log_sigma, y):
+    import autograd
+    import autograd.numpy as anp
+
+    def nll_sigma(z):
+        return anp.log(z[1]) + 0.5 * (y - z[0]) ** 2 / z[1] ** 2
+
+    return autograd.hessian(nll_sigma)(np.array([mu, np.exp(log_sigma)]))
+
+
+def off_diagonal_sign(mu, log_sigma, y):
+    H = autograd_curvature(mu, log_sigma, y)
+    H[0, 1] = H[1, 0] = -H[0, 1]
+    return H
+
+
+def off_diagonal_half(mu, log_sigma, y):
+    H = autograd_curvature(mu, log_sigma, y)
+    H[0, 1] = H[1, 0] = H[0, 1] / 2
+    return H
+
+
+def corner_half(mu, log_sigma, y):
+    H = autograd_curvature(mu, log_sigma, y)
+    H[1, 1] /= 2
+    return H
+
+
+def log_sigma_as_sigma(mu, log_sigma, y):
+    return autograd_curvature(mu, np.log(abs(log_sigma)), y)
+
+
+def gradient_only(mu, log_sigma, y):
+    import autograd
+
+    return autograd.grad(_nll)(np.array([mu, log_sigma]), float(y))
+
+
+def transposed_mistake(mu, log_sigma, y):
+    return autograd_curvature(mu, log_sigma, y) + np.array([[0.0, 0.1], [0.0, 0.0]])
+
+
+@pytest.mark.parametrize("solution", [autograd_curvature, closed_form_curvature])
+def test_curvature_checker_accepts_correct_solutions(solution, capsys):
+    result = ch10.check_learned_variance_curvature(solution)
+    assert result.correct and capsys.readouterr().out.startswith("Correct.")
+
+
+@pytest.mark.parametrize(
+    ("mistake", "hint"),
+    [
+        (fisher_instead, "That is the Fisher"),
+        (in_sigma, "differentiated in sigma"),
+        (off_diagonal_sign, "wrong sign"),
+        (off_diagonal_half, "off-diagonal entry is missing a factor 2"),
+        (corner_half, "(log sigma, log sigma) entry is missing a factor 2"),
+        (log_sigma_as_sigma, "log_sigma as if it were sigma"),
+        (gradient_only, "2 x 2 matrix"),
+        (transposed_mistake, "does not match"),
+        (lambda mu, log_sigma, y: None, "return statement"),
+        (lambda mu, log_sigma, y: np.full((2, 2), np.nan), "NaN"),
+        (lambda mu, log_sigma, y: 1 / 0, "ZeroDivisionError"),
+    ],
+)
+def test_curvature_checker_names_typical_mistakes(mistake, hint, capsys):
+    result = ch10.check_learned_variance_curvature(mistake)
+    assert not result
+    assert capsys.readouterr().out.startswith("Not yet.")
+    assert hint in result.message
+
+
+def test_curvature_checker_wants_the_function_itself():
+    assert "Pass your function" in ch10.check_learned_variance_curvature(np.eye(2)).message

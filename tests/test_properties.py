@@ -213,3 +213,107 @@ def test_natural_direction_scales_as_one_over_the_fisher_and_is_orthogonally_inv
     R, _ = np.linalg.qr(np.random.default_rng(power + 100).normal(size=F.shape))
     rotated = ng.natural_direction(R.T @ g, R.T @ F @ R)
     np.testing.assert_allclose(R @ rotated, d, rtol=0, atol=1e-7 * np.linalg.norm(d))
+
+
+# ---------------------------------------------------------------- every output likelihood
+
+
+@st.composite
+def likelihood_problems(draw):
+    """A random small model with a random likelihood (P < 100), data, params and targets of its form."""
+    likelihood = draw(st.sampled_from(["categorical", "bernoulli", "gaussian"]))
+    seed = draw(seeds)
+    n_features = draw(st.integers(1, 4))
+    n_outputs = draw(st.integers(2 if likelihood == "categorical" else 1, 4))
+    hidden = draw(st.lists(st.integers(1, 4), min_size=0, max_size=2))
+    activation = draw(st.sampled_from(["tanh", "sigmoid"]))
+    n_rows = draw(st.integers(1, 8))
+    scale = draw(st.floats(0.1, 3.0))
+    model = ng.mlp([n_features, *hidden, n_outputs], activation=activation, likelihood=likelihood)
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_rows, n_features))
+    if likelihood == "categorical":
+        y = rng.integers(0, n_outputs, size=n_rows)
+    elif likelihood == "bernoulli":
+        y = np.where(rng.random((n_rows, n_outputs)) < 0.3, rng.integers(0, 2, size=(n_rows, n_outputs)), rng.random((n_rows, n_outputs)))
+    else:
+        y = 3.0 * rng.normal(size=(n_rows, n_outputs))
+    params = scale * rng.normal(size=model.n_params)
+    return model, params, X, y
+
+
+@SLOW
+@given(likelihood_problems(), seeds)
+def test_every_kind_of_fisher_is_symmetric_psd_for_every_likelihood(problem, seed):
+    """Reference: F == F.T and numpy eigvalsh(F) >= -1e-12 * max|F| (exact, empirical, Monte-Carlo)."""
+    model, params, X, y = problem
+    for kind in ("exact", "empirical", "monte_carlo"):
+        F = ng.fisher(model, params, X, kind=kind, y=y, n_samples=2, rng=seed)
+        scale = max(np.abs(F).max(), 1e-300)
+        np.testing.assert_allclose(F, F.T, rtol=0, atol=1e-14 * scale)
+        assert np.linalg.eigvalsh(F).min() >= -1e-12 * scale
+
+
+@SLOW
+@given(likelihood_problems(), seeds)
+def test_matrix_free_equals_dense_for_every_likelihood(problem, seed):
+    """Reference: dense fisher(...) @ v, v^T F v, and the diagonal of the dense Fisher."""
+    model, params, X, _ = problem
+    F = ng.fisher(model, params, X)
+    v = np.random.default_rng(seed).normal(size=model.n_params)
+    lin = ng.linearize(model, params, X)
+    dense = F @ v
+    np.testing.assert_allclose(lin.fisher_vector_product(v), dense, rtol=1e-9, atol=1e-12 * max(np.linalg.norm(dense), 1e-300))
+    assert abs(lin.fisher_norm_squared(v) - v @ dense) <= 1e-9 * max(abs(v @ dense), 1e-300) + 1e-15
+    np.testing.assert_allclose(ng.curvature.diagonal_fisher(model, params, X), np.diag(F), rtol=1e-12, atol=1e-15 * max(np.abs(F).max(), 1e-300))
+
+
+@SLOW
+@given(likelihood_problems())
+def test_fisher_equals_kl_hessian_for_every_likelihood(problem):
+    """Reference: autograd.hessian of model_kl in params_q at coincidence."""
+    model, params, X, _ = problem
+    H = autograd.hessian(lambda q: ng.model_kl(model, params, q, X))(params)
+    np.testing.assert_allclose(ng.fisher(model, params, X), H, rtol=1e-8, atol=1e-11 * max(np.abs(H).max(), 1e-300))
+
+
+@SLOW
+@given(likelihood_problems())
+def test_linearization_gradient_equals_autograd_for_every_likelihood(problem):
+    """Reference: autograd.grad of ng.negative_log_likelihood."""
+    model, params, X, y = problem
+    g = autograd.grad(lambda p: ng.negative_log_likelihood(model, p, X, y))(params)
+    np.testing.assert_allclose(ng.linearize(model, params, X).gradient(y), g, rtol=1e-9, atol=1e-13 * max(np.abs(g).max(), 1e-300))
+
+
+@FAST
+@given(likelihood_problems(), st.floats(0.0, 5.0))
+def test_model_kl_nonnegative_and_zero_on_equal_for_every_likelihood(problem, size):
+    """Reference: Gibbs' inequality, KL >= 0, and KL(theta, theta) = 0 exactly."""
+    model, params, X, _ = problem
+    other = params + size * np.random.default_rng(0).normal(size=params.size)
+    assert ng.model_kl(model, params, other, X) >= 0.0
+    assert ng.model_kl(model, params, params, X) == 0.0
+
+
+@FAST
+@given(logit_pairs(elements=extreme_logit_values))
+def test_kl_bernoulli_finite_nonnegative_and_zero_on_equal_for_extreme_logits(pair):
+    """Reference: KL >= 0, finite, 0 on equal logits, and at most |z_p - z_q| (each log-ratio is bounded by it)."""
+    zp, zq = pair
+    kl = ng.kl_bernoulli(zp, zq)
+    assert kl.shape == zp.shape
+    assert np.all(np.isfinite(kl)) and np.all(kl >= 0.0)
+    assert np.all(kl <= np.abs(zp - zq) * (1 + 1e-12) + 1e-12)
+    np.testing.assert_array_equal(ng.kl_bernoulli(zp, zp), np.zeros(zp.shape))
+
+
+@FAST
+@given(hnp.arrays(np.float64, st.integers(1, 4), elements=extreme_logit_values), st.data())
+def test_bernoulli_loss_finite_nonnegative_and_bounded_for_extreme_outputs(z, data):
+    """Reference: 0 <= l_n <= sum_k (|z_k| + log 2) (each term is a softplus, at most |z| + log 2), for targets in [0, 1].
+    The outputs z are the biases of a logistic regression on the input 0."""
+    y = data.draw(hnp.arrays(np.float64, (1, z.size), elements=st.floats(0.0, 1.0)))
+    model = ng.logistic_regression(1, z.size)
+    loss = ng.negative_log_likelihood(model, np.concatenate([np.zeros(z.size), z]), np.zeros((1, 1)), y)
+    assert np.isfinite(loss) and 0.0 <= loss <= np.sum(np.abs(z) + np.log(2.0)) * (1 + 1e-12)

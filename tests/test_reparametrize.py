@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import natgrad as ng
+from natgrad.curvature import diagonal_direction, diagonal_fisher, kfac_direction, kfac_factors
 from natgrad.reparametrize import sigmoid_to_tanh_jacobian, sigmoid_to_tanh_params, tanh_to_sigmoid_params
 from tests.helpers import make_data, random_params, reference_logits
 
@@ -77,10 +78,10 @@ def test_softmax_regression_is_left_unchanged():
 def test_jacobian_equals_autograd_and_the_map_is_linear(sizes):
     sigmoid, _ = pair(sizes)
     params = random_params(sigmoid, seed=3)
-    A = sigmoid_to_tanh_jacobian(sigmoid)
-    assert A.shape == (sigmoid.n_params, sigmoid.n_params)
-    np.testing.assert_allclose(A, jacobian(lambda p: sigmoid_to_tanh_params(sigmoid, p))(params), rtol=0, atol=1e-15)
-    np.testing.assert_allclose(A @ params, sigmoid_to_tanh_params(sigmoid, params), rtol=0, atol=1e-14)
+    M = sigmoid_to_tanh_jacobian(sigmoid)
+    assert M.shape == (sigmoid.n_params, sigmoid.n_params)
+    np.testing.assert_allclose(M, jacobian(lambda p: sigmoid_to_tanh_params(sigmoid, p))(params), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(M @ params, sigmoid_to_tanh_params(sigmoid, params), rtol=0, atol=1e-14)
     np.testing.assert_array_equal(sigmoid_to_tanh_params(sigmoid, np.zeros(sigmoid.n_params)), 0.0)
 
 
@@ -104,43 +105,82 @@ def test_inverse_map_gives_a_sigmoid_network_with_the_tanh_logits():
 
 
 def test_gradient_and_fisher_transform_with_the_jacobian(sigmoid_problem):
-    """g_sig = A^T g_tanh and F_sig = A^T F_tanh A (chapter 6), with natgrad's Fisher and autograd's gradient."""
+    """g_sig = M^T g_tanh and F_sig = M^T F_tanh M (chapter 6), with natgrad's Fisher and autograd's gradient."""
     sigmoid, params, X, y = sigmoid_problem
     tanh = ng.mlp(sigmoid.layer_sizes, activation="tanh")
     params_tanh = sigmoid_to_tanh_params(sigmoid, params)
-    A = sigmoid_to_tanh_jacobian(sigmoid)
+    M = sigmoid_to_tanh_jacobian(sigmoid)
     g_sigmoid = grad(lambda p: ng.cross_entropy(sigmoid, p, X, y))(params)
     g_tanh = grad(lambda p: ng.cross_entropy(tanh, p, X, y))(params_tanh)
-    np.testing.assert_allclose(g_sigmoid, A.T @ g_tanh, rtol=0, atol=1e-13)
-    np.testing.assert_allclose(ng.fisher(sigmoid, params, X), A.T @ ng.fisher(tanh, params_tanh, X) @ A, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(g_sigmoid, M.T @ g_tanh, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(ng.fisher(sigmoid, params, X), M.T @ ng.fisher(tanh, params_tanh, X) @ M, rtol=0, atol=1e-13)
 
 
 def test_minimum_norm_natural_directions_differ_only_in_the_null_space(sigmoid_problem):
-    """Undamped, F_tanh (A d_sig - d_tanh) = 0: A d_sig solves the tanh system too."""
+    """Undamped, F_tanh (M d_sig - d_tanh) = 0: M d_sig solves the tanh system too."""
     sigmoid, params, X, y = sigmoid_problem
     tanh = ng.mlp(sigmoid.layer_sizes, activation="tanh")
     params_tanh = sigmoid_to_tanh_params(sigmoid, params)
-    A = sigmoid_to_tanh_jacobian(sigmoid)
+    M = sigmoid_to_tanh_jacobian(sigmoid)
     F_tanh = ng.fisher(tanh, params_tanh, X)
     g_tanh = grad(lambda p: ng.cross_entropy(tanh, p, X, y))(params_tanh)
     d_sigmoid = ng.natural_direction(grad(lambda p: ng.cross_entropy(sigmoid, p, X, y))(params), ng.fisher(sigmoid, params, X))
     d_tanh = ng.natural_direction(g_tanh, F_tanh)
     scale = np.abs(g_tanh).max()
-    np.testing.assert_allclose(F_tanh @ (A @ d_sigmoid), g_tanh, rtol=0, atol=1e-8 * scale)
-    np.testing.assert_allclose(F_tanh @ (A @ d_sigmoid - d_tanh), 0.0, rtol=0, atol=1e-8 * scale)
+    np.testing.assert_allclose(F_tanh @ (M @ d_sigmoid), g_tanh, rtol=0, atol=1e-8 * scale)
+    np.testing.assert_allclose(F_tanh @ (M @ d_sigmoid - d_tanh), 0.0, rtol=0, atol=1e-8 * scale)
 
 
 def test_damping_carried_across_gives_exactly_the_mapped_direction(sigmoid_problem):
-    """lambda I in sigmoid coordinates is lambda (A A^T)^{-1} in tanh coordinates: then A d_sig = d_tanh."""
+    """lambda I in sigmoid coordinates is lambda (M M^T)^{-1} in tanh coordinates: then M d_sig = d_tanh."""
     sigmoid, params, X, y = sigmoid_problem
     tanh = ng.mlp(sigmoid.layer_sizes, activation="tanh")
     params_tanh = sigmoid_to_tanh_params(sigmoid, params)
-    A = sigmoid_to_tanh_jacobian(sigmoid)
+    M = sigmoid_to_tanh_jacobian(sigmoid)
     damping = 1e-2
     d_sigmoid = ng.natural_direction(grad(lambda p: ng.cross_entropy(sigmoid, p, X, y))(params), ng.fisher(sigmoid, params, X), damping=damping)
-    carried = ng.fisher(tanh, params_tanh, X) + damping * np.linalg.inv(A @ A.T)
+    carried = ng.fisher(tanh, params_tanh, X) + damping * np.linalg.inv(M @ M.T)
     d_tanh = np.linalg.solve(carried, grad(lambda p: ng.cross_entropy(tanh, p, X, y))(params_tanh))
-    np.testing.assert_allclose(A @ d_sigmoid, d_tanh, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(M @ d_sigmoid, d_tanh, rtol=1e-9, atol=1e-12)
+
+
+def test_m_m_transpose_maps_logit_shifts_to_logit_shifts():
+    """Chapter 6: M M^T keeps the span of the output layer's logit shifts, so minimum-norm directions correspond."""
+    sigmoid = ng.mlp((3, 5, 4, 3), activation="sigmoid")
+    M = sigmoid_to_tanh_jacobian(sigmoid)
+    start = sigmoid.n_params - (4 + 1) * 3  # the output layer: W (4 x 3) then b (3)
+    shifts = np.zeros((sigmoid.n_params, 5))
+    for row in range(5):  # each row of [W; b] of the output layer, all classes alike
+        shifts[start + 3 * row : start + 3 * row + 3, row] = 1.0
+    moved = M @ M.T @ shifts
+    coefficients = np.linalg.lstsq(shifts, moved, rcond=None)[0]
+    np.testing.assert_allclose(shifts @ coefficients, moved, rtol=0, atol=1e-13)
+    # A generic direction of the output layer is not kept: the check can fail.
+    other = np.zeros(sigmoid.n_params)
+    other[start] = 1.0
+    assert np.linalg.norm(shifts @ np.linalg.lstsq(shifts, M @ M.T @ other, rcond=None)[0] - M @ M.T @ other) > 0.1
+
+
+def test_kfac_direction_corresponds_under_the_map_and_the_diagonal_does_not():
+    """Martens and Grosse (2015): K-FAC is invariant under affine maps of each layer's inputs and pre-activations."""
+    sigmoid = ng.mlp((2, 4, 3, 3), activation="sigmoid")
+    tanh = ng.mlp(sigmoid.layer_sizes, activation="tanh")
+    X, y = make_data(40, 2, 3, seed=12)
+    params = random_params(sigmoid, seed=13, scale=1.5)
+    params_tanh = sigmoid_to_tanh_params(sigmoid, params)
+    M = sigmoid_to_tanh_jacobian(sigmoid)
+    g_sigmoid = grad(lambda p: ng.cross_entropy(sigmoid, p, X, y))(params)
+    g_tanh = grad(lambda p: ng.cross_entropy(tanh, p, X, y))(params_tanh)
+    k_sigmoid = kfac_direction(kfac_factors(sigmoid, params, X), g_sigmoid)
+    k_tanh = kfac_direction(kfac_factors(tanh, params_tanh, X), g_tanh)
+    np.testing.assert_allclose(M @ k_sigmoid, k_tanh, rtol=0, atol=1e-8 * np.abs(k_tanh).max())
+    d_sigmoid = diagonal_direction(diagonal_fisher(sigmoid, params, X), g_sigmoid)
+    d_tanh = diagonal_direction(diagonal_fisher(tanh, params_tanh, X), g_tanh)
+    assert np.linalg.norm(M @ d_sigmoid - d_tanh) > 0.1 * np.linalg.norm(d_tanh)
+    # With damping, natgrad's factored Tikhonov term is a ruler in parameter units: no longer invariant.
+    k_damped = kfac_direction(kfac_factors(tanh, params_tanh, X), g_tanh, damping=1e-2)
+    k_damped_sigmoid = kfac_direction(kfac_factors(sigmoid, params, X), g_sigmoid, damping=1e-2)
+    assert np.linalg.norm(M @ k_damped_sigmoid - k_damped) > 1e-3 * np.linalg.norm(k_damped)
 
 
 @pytest.mark.parametrize(

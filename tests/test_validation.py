@@ -41,6 +41,19 @@ NAN_G[2] = np.nan
 INF_G = G.copy()
 INF_G[5] = -np.inf
 FVP = ng.fisher_vector_product(MODEL, PARAMS, X)
+BERNOULLI = ng.mlp([3, 4, 2], likelihood="bernoulli")  # P = 26
+GAUSSIAN = ng.linear_regression(3, 2)  # P = 8
+B_PARAMS = np.random.default_rng(3).normal(size=BERNOULLI.n_params) * 0.3
+G_PARAMS = np.random.default_rng(4).normal(size=GAUSSIAN.n_params)
+Y_UNIT = np.random.default_rng(5).random((5, 2))
+Y_REAL = np.random.default_rng(6).normal(size=(5, 2))
+LIN = ng.linearize(BERNOULLI, B_PARAMS, X)
+
+
+def _with(array, index, value):
+    out = np.array(array, dtype=float)
+    out[index] = value
+    return out
 
 
 def _fvp_call(v):
@@ -128,6 +141,52 @@ CASES = {
     "fvp X wrong features": (lambda: ng.fisher_vector_product(MODEL, PARAMS, X_WRONG), "X"),
     "fvp v wrong length": (lambda: FVP(np.ones(MODEL.n_params - 1)), "v"),
     "fvp v NaN": (lambda: FVP(NAN_G), "v"),
+    # --- output likelihoods (natgrad.likelihoods) and the models that use them
+    "mlp unknown likelihood": (lambda: ng.mlp([3, 4, 2], likelihood="poisson"), "likelihood"),
+    "Model unknown likelihood": (lambda: ng.Model((3, 2), "tanh", "multinomial"), "likelihood"),
+    "likelihoods.get unknown": (lambda: ng.likelihoods.get("laplace"), "likelihood"),
+    "output_factors unknown kind": (lambda: ng.likelihoods.get("bernoulli").output_factors(np.zeros((2, 2)), "observed"), "kind"),
+    "logistic_regression zero features": (lambda: ng.logistic_regression(0), "n_features"),
+    "logistic_regression zero outputs": (lambda: ng.logistic_regression(3, 0), "n_outputs"),
+    "linear_regression float outputs": (lambda: ng.linear_regression(3, 1.5), "n_outputs"),
+    "log_sigmoid NaN": (lambda: ng.log_sigmoid(np.array([0.0, np.nan])), "logits"),
+    "kl_bernoulli shape mismatch": (lambda: ng.kl_bernoulli(np.zeros(3), np.zeros(2)), "logits_q"),
+    "kl_bernoulli inf p": (lambda: ng.kl_bernoulli(np.array([np.inf]), np.zeros(1)), "logits_p"),
+    "kl_bernoulli NaN q": (lambda: ng.kl_bernoulli(np.zeros(1), np.array([np.nan])), "logits_q"),
+    "nll bernoulli y above 1": (lambda: ng.negative_log_likelihood(BERNOULLI, B_PARAMS, X, _with(Y_UNIT, (2, 1), 1.5)), "y"),
+    "nll bernoulli y negative": (lambda: ng.negative_log_likelihood(BERNOULLI, B_PARAMS, X, _with(Y_UNIT, (0, 0), -1e-9)), "y"),
+    "nll bernoulli y NaN": (lambda: ng.negative_log_likelihood(BERNOULLI, B_PARAMS, X, _with(Y_UNIT, (1, 1), np.nan)), "y"),
+    "nll bernoulli y wrong shape": (lambda: ng.negative_log_likelihood(BERNOULLI, B_PARAMS, X, Y_UNIT.T), "y"),
+    "nll bernoulli y flat for two outputs": (lambda: ng.negative_log_likelihood(BERNOULLI, B_PARAMS, X, Y_UNIT.ravel()), "y"),
+    "nll bernoulli y strings": (lambda: ng.negative_log_likelihood(BERNOULLI, B_PARAMS, X, np.full((5, 2), "1")), "y"),
+    "nll bernoulli params wrong length": (lambda: ng.negative_log_likelihood(BERNOULLI, PARAMS, X, Y_UNIT), "params"),
+    "nll gaussian y inf": (lambda: ng.negative_log_likelihood(GAUSSIAN, G_PARAMS, X, _with(Y_REAL, (4, 0), np.inf)), "y"),
+    "nll gaussian y too few rows": (lambda: ng.negative_log_likelihood(GAUSSIAN, G_PARAMS, X, Y_REAL[:4]), "y"),
+    "nll gaussian X wrong features": (lambda: ng.negative_log_likelihood(GAUSSIAN, G_PARAMS, X_WRONG, Y_REAL), "X"),
+    "nll categorical y float": (lambda: ng.negative_log_likelihood(MODEL, PARAMS, X, Y + 0.5), "y"),
+    "nll model not a Model": (lambda: ng.negative_log_likelihood("model", PARAMS, X, Y), "model"),
+    "cross_entropy bernoulli model": (lambda: ng.cross_entropy(BERNOULLI, B_PARAMS, X, Y_UNIT), "model"),
+    "predict X NaN": (lambda: ng.predict(BERNOULLI, B_PARAMS, X_NAN), "X"),
+    "predict params wrong length": (lambda: ng.predict(GAUSSIAN, PARAMS, X), "params"),
+    "model_kl gaussian params_q wrong length": (lambda: ng.model_kl(GAUSSIAN, G_PARAMS, PARAMS, X), "params_q"),
+    "fisher bernoulli empirical y above 1": (lambda: ng.fisher(BERNOULLI, B_PARAMS, X, kind="empirical", y=Y_UNIT + 1.0), "y"),
+    "fisher gaussian empirical y labels": (lambda: ng.fisher(GAUSSIAN, G_PARAMS, X, kind="empirical", y=Y), "y"),
+    "fisher gaussian empirical without y": (lambda: ng.fisher(GAUSSIAN, G_PARAMS, X, kind="empirical"), "y"),
+    "fisher bernoulli monte_carlo zero samples": (lambda: ng.fisher(BERNOULLI, B_PARAMS, X, kind="monte_carlo", n_samples=0), "n_samples"),
+    "fisher X without rows": (lambda: ng.fisher(BERNOULLI, B_PARAMS, X[:0]), "X"),
+    "diagonal_fisher gaussian y wrong shape": (lambda: ng.curvature.diagonal_fisher(GAUSSIAN, G_PARAMS, X, kind="empirical", y=Y_REAL[:, :1]), "y"),
+    "kfac_factors bernoulli y NaN": (lambda: ng.curvature.kfac_factors(BERNOULLI, B_PARAMS, X, kind="empirical", y=_with(Y_UNIT, (0, 0), np.nan)), "y"),
+    "kfac_factors bernoulli bad rng": (lambda: ng.curvature.kfac_factors(BERNOULLI, B_PARAMS, X, kind="monte_carlo", rng=1.5), "rng"),
+    "linearize X without rows": (lambda: ng.linearize(BERNOULLI, B_PARAMS, X[:0]), "X"),
+    "linearize params NaN": (lambda: ng.linearize(BERNOULLI, _with(B_PARAMS, 0, np.nan), X), "params"),
+    "linearize model not a Model": (lambda: ng.linearize(None, B_PARAMS, X), "model"),
+    "linearization jvp v wrong length": (lambda: LIN.jvp(np.ones(3)), "v"),
+    "linearization fvp v inf": (lambda: LIN.fisher_vector_product(_with(B_PARAMS, 1, np.inf)), "v"),
+    "linearization fisher_norm_squared v wrong length": (lambda: LIN.fisher_norm_squared(np.ones(BERNOULLI.n_params + 1)), "v"),
+    "linearization vjp u wrong shape": (lambda: LIN.vjp(np.ones((5, 3))), "u"),
+    "linearization vjp u NaN": (lambda: LIN.vjp(np.full((5, 2), np.nan)), "u"),
+    "linearization gradient y above 1": (lambda: LIN.gradient(Y_UNIT * 3.0), "y"),
+    "linearization loss y wrong shape": (lambda: LIN.loss(Y_UNIT[:, 0]), "y"),
     # --- conjugate_gradient
     "cg matvec not callable": (lambda: ng.conjugate_gradient(SPD, np.ones(3)), "matvec"),
     "cg b NaN": (lambda: ng.conjugate_gradient(lambda v: SPD @ v, np.array([1.0, np.nan, 0.0])), "b"),
@@ -226,3 +285,23 @@ def test_validation_does_not_reject_good_input():
     ng.curvature.kfac_direction(ng.curvature.kfac_factors(MODEL, PARAMS, X), G, rtol=0.0)
     ng.gradient_descent(lambda x: x, np.zeros(2), 0.1, 0)
     plotting.method_color("gd")
+    ng.mlp([3, 1], likelihood="bernoulli")
+    ng.logistic_regression(3)
+    ng.linear_regression(3, 2)
+    ng.log_sigmoid(np.array([-800.0, 800.0]))
+    ng.kl_bernoulli(np.zeros(3), np.ones(3))
+    ng.negative_log_likelihood(BERNOULLI, B_PARAMS, X, Y_UNIT)
+    ng.negative_log_likelihood(BERNOULLI, B_PARAMS, X, Y_UNIT > 0.5)
+    ng.negative_log_likelihood(ng.logistic_regression(3), np.zeros(4), X, np.array([0.0, 1.0, 0.5, 1.0, 0.0]))
+    ng.negative_log_likelihood(GAUSSIAN, G_PARAMS, X, Y_REAL)
+    ng.negative_log_likelihood(MODEL, PARAMS, X, Y)
+    ng.predict(BERNOULLI, B_PARAMS, X)
+    ng.fisher(BERNOULLI, B_PARAMS, X, kind="empirical", y=Y_UNIT)
+    ng.fisher(GAUSSIAN, G_PARAMS, X, kind="empirical", y=Y_REAL)
+    ng.curvature.kfac_factors(BERNOULLI, B_PARAMS, X, kind="monte_carlo", rng=np.random.default_rng(1))
+    ng.curvature.diagonal_fisher(GAUSSIAN, G_PARAMS, X, kind="empirical", y=Y_REAL)
+    LIN.jvp(B_PARAMS)
+    LIN.vjp(np.ones((5, 2)))
+    LIN.gradient(Y_UNIT)
+    LIN.loss(Y_UNIT)
+    LIN.fisher_norm_squared(B_PARAMS)

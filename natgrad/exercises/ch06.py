@@ -2,7 +2,7 @@ r"""Self-checks for chapter 6, invariance under reparametrisation.
 
 :func:`check_sigmoid_to_tanh` tests a reader's map from the parameters of a one-hidden-layer
 sigmoid network to those of the tanh network that predicts the same probabilities. With
-:math:`\sigma(z) = (\tanh(z/2) + 1)/2`, the reference answer is
+:math:`\operatorname{sigm}(z) = (\tanh(z/2) + 1)/2`, the reference answer is
 
 .. math:: W_1' = W_1/2, \quad b_1' = b_1/2, \quad W_2' = W_2/2, \quad b_2' = b_2 + \tfrac12 \mathbf 1^\top W_2 ,
 
@@ -60,7 +60,7 @@ def _diagnose(answer, W1, b1, W2, b2) -> str:
     first_right = _close(W1t, W1 / 2) and _close(b1t, b1 / 2)
     second_right = _close(W2t, W2 / 2) and _close(b2t, b2 + 0.5 * column_sums)
     if second_right and _close(W1t, W1) and _close(b1t, b1):
-        return "The hidden layer is not rescaled. sigma(z) = (tanh(z/2) + 1)/2, so the tanh units must see z/2: use W1/2 and b1/2."
+        return "The hidden layer is not rescaled. sigm(z) = (tanh(z/2) + 1)/2, so the tanh units must see z/2: use W1/2 and b1/2."
     if second_right and _close(W1t, W1 / 2) and _close(b1t, b1):
         return "You halved W1 but not b1. The whole pre-activation z = x W1 + b1 is halved, so use b1/2 as well."
     if first_right and _close(W2t, W2):
@@ -72,7 +72,7 @@ def _diagnose(answer, W1, b1, W2, b2) -> str:
             return "The bias correction is twice too large: the constant part of (tanh + 1)/2 is 1/2, so add 0.5 * W2.sum(axis=0), not W2.sum(axis=0)."
         if _close(b2t, b2 - 0.5 * column_sums):
             return "The bias correction has the wrong sign: (tanh + 1)/2 adds +1/2 times each column sum of W2, so use b2 + 0.5 * W2.sum(axis=0)."
-    return "The tanh network does not predict the same probabilities. Start from sigma(z) = (tanh(z/2) + 1)/2 and rewrite each layer."
+    return "The tanh network does not predict the same probabilities. Start from sigm(z) = (tanh(z/2) + 1)/2 and rewrite each layer."
 
 
 @forgiving
@@ -80,7 +80,7 @@ def check_sigmoid_to_tanh(map_fn) -> Verdict:
     r"""Check ``map_fn(W1, b1, W2, b2) -> (W1', b1', W2', b2')`` on three seeded networks.
 
     The tanh network :math:`\mathrm{softmax}(\tanh(x W_1' + b_1') W_2' + b_2')` must predict the
-    same probabilities as the sigmoid network :math:`\mathrm{softmax}(\sigma(x W_1 + b_1) W_2 + b_2)`
+    same probabilities as the sigmoid network :math:`\mathrm{softmax}(\operatorname{sigm}(x W_1 + b_1) W_2 + b_2)`
     on 25 random inputs (tolerance 1e-9), with arrays of the original shapes and the inputs
     left unchanged. Prints and returns a verdict; never raises. Chapter 6.
     """
