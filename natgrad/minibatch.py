@@ -5,7 +5,8 @@ mini-batch :math:`B` contains outliers. Each update uses only the batch: its gra
 :math:`g_B` and its Fisher :math:`F_B` (``ng.fisher`` on the batch rows). The size of an
 update is measured on the full, clean data as :math:`\mathrm{KL}(p_{\theta_t} \,\|\, p_{\theta_{t+1}})`
 with :func:`natgrad.model_kl`. :func:`train` runs the same seeded stream of batches
-(:func:`noisy_batches`) through each update rule of :func:`update` and records that KL at
+(:func:`noisy_batches`) through each update rule of :func:`update` (SGD, SGD with gradient
+clipping, the natural gradient with a fixed rate or a KL budget) and records that KL at
 every step. It is the mini-batch counterpart of
 :func:`natgrad.constrained.natural_gradient_descent`, which sees all the data at every step.
 """
@@ -124,7 +125,7 @@ def noisy_batches(
     return batches, has_outliers
 
 
-def _check_rule(method: str, learning_rate, kl_budget, damping) -> None:
+def _check_rule(method: str, learning_rate, kl_budget, damping, max_step_length=None) -> None:
     one_of(method, "method", METHODS)
     if (learning_rate is None) == (kl_budget is None):
         raise ValueError("learning_rate, kl_budget: give exactly one of them")
@@ -137,6 +138,10 @@ def _check_rule(method: str, learning_rate, kl_budget, damping) -> None:
     nonnegative_finite(damping, "damping")
     if method == "sgd" and damping != 0:
         raise ValueError("damping: the 'sgd' update has no Fisher to damp; leave damping = 0")
+    if max_step_length is not None:
+        if method != "sgd":
+            raise ValueError("max_step_length: only the 'sgd' update is clipped; a KL budget bounds the natural step")
+        positive_finite(max_step_length, "max_step_length")
 
 
 def update(
@@ -148,13 +153,18 @@ def update(
     learning_rate: float | None = None,
     kl_budget: float | None = None,
     damping: float = 0.0,
+    max_step_length: float | None = None,
 ) -> np.ndarray:
     r"""One update of ``params`` from one mini-batch; returns the new parameters.
 
     With :math:`g_B` the gradient of the batch's mean cross-entropy and :math:`F_B` the exact
     Fisher on the batch's inputs (``ng.fisher`` on the batch rows):
 
-    * ``method="sgd"``, ``learning_rate`` :math:`\eta`: :math:`\theta - \eta\, g_B`;
+    * ``method="sgd"``, ``learning_rate`` :math:`\eta`: :math:`\theta - \eta\, g_B`; with
+      ``max_step_length`` :math:`\alpha_{\max}`, gradient clipping (Pascanu, Mikolov and Bengio
+      2013): :math:`\theta - \min(\eta, \alpha_{\max} / \lVert g_B\rVert)\, g_B`, the same step
+      shortened to length :math:`\alpha_{\max}` when it is longer (clipping :math:`g_B` at the
+      norm :math:`\alpha_{\max}/\eta`);
     * ``method="natural"``, ``learning_rate`` :math:`\eta`: :math:`\theta - \eta\,(F_B + \lambda I)^{-1} g_B`
       (``damping=0`` takes the minimum-norm solution, :func:`natgrad.natural_direction`);
     * ``method="natural"``, ``kl_budget`` :math:`\epsilon`: :func:`natgrad.natural_step`, so that
@@ -164,13 +174,23 @@ def update(
     Chapter 7.
     """
     _check_model(model)
-    _check_rule(method, learning_rate, kl_budget, damping)
+    _check_rule(method, learning_rate, kl_budget, damping, max_step_length)
     params = np.asarray(flat_vector(params, "params", model.n_params), dtype=float)
     X_batch = model.check_inputs(X_batch)
     y_batch = check_labels(y_batch, array_value(X_batch, "X_batch").shape[0], model.n_classes, "y_batch")
+    return _update(model, params, X_batch, y_batch, method, learning_rate, kl_budget, damping, max_step_length)
+
+
+def _update(model, params, X_batch, y_batch, method, learning_rate, kl_budget, damping, max_step_length):
+    """:func:`update` on checked inputs (the training loop checks once, then calls this)."""
     grad_batch = grad(lambda theta: cross_entropy(model, theta, X_batch, y_batch))(params)
     if method == "sgd":
-        return params - learning_rate * grad_batch
+        rate = learning_rate
+        if max_step_length is not None:
+            grad_norm = np.linalg.norm(grad_batch)
+            if grad_norm * learning_rate > max_step_length:
+                rate = max_step_length / grad_norm
+        return params - rate * grad_batch
     fisher_batch = fisher(model, params, X_batch)
     if learning_rate is not None:
         return params - learning_rate * natural_direction(grad_batch, fisher_batch, damping)
@@ -181,14 +201,20 @@ def update(
 class TrainingRun:
     """What :func:`train` recorded.
 
-    ``params`` are the final parameters; ``step_kl[t]`` is :math:`\\mathrm{KL}(p_{\\theta_t} \\| p_{\\theta_{t+1}})`
+    ``path[t]`` are the parameters :math:`\\theta_t` after ``t`` steps, shape (n_steps + 1, P), and
+    ``params`` the final ones, ``path[-1]``; ``step_kl[t]`` is :math:`\\mathrm{KL}(p_{\\theta_t} \\| p_{\\theta_{t+1}})`
     on the evaluation inputs, shape (n_steps,); ``loss[t]`` the mean cross-entropy of
     :math:`\\theta_t` on the evaluation data, shape (n_steps + 1,).
     """
 
-    params: np.ndarray
+    path: np.ndarray
     step_kl: np.ndarray
     loss: np.ndarray
+
+    @property
+    def params(self) -> np.ndarray:
+        """The final parameters, ``path[-1]``."""
+        return self.path[-1]
 
 
 def train(
@@ -201,27 +227,32 @@ def train(
     learning_rate: float | None = None,
     kl_budget: float | None = None,
     damping: float = 0.0,
+    max_step_length: float | None = None,
 ) -> TrainingRun:
     r"""Apply :func:`update` once per ``(X_batch, y_batch)`` in ``batches``, starting from ``params0``.
 
     After every step it records the KL divergence between the model before and after the
     step, :math:`\mathrm{KL}(p_{\theta_t} \,\|\, p_{\theta_{t+1}})` averaged over ``X_eval``
-    (:func:`natgrad.model_kl`), and the cross-entropy on ``(X_eval, y_eval)``. Use the full,
-    clean data for the evaluation: that is what a single bad batch should not damage.
-    Chapter 7.
+    (:func:`natgrad.model_kl`), the cross-entropy on ``(X_eval, y_eval)`` and the parameters.
+    Use the full, clean data for the evaluation: that is what a single bad batch should not
+    damage. Chapter 7.
     """
     _check_model(model)
-    _check_rule(method, learning_rate, kl_budget, damping)
+    _check_rule(method, learning_rate, kl_budget, damping, max_step_length)
     params = np.asarray(flat_vector(params0, "params0", model.n_params), dtype=float)
     X_eval = model.check_inputs(X_eval)
     y_eval = check_labels(y_eval, X_eval.shape[0], model.n_classes, "y_eval")
-    batches = list(batches)
-    step_kl = np.zeros(len(batches))
-    loss = np.zeros(len(batches) + 1)
+    checked = []
+    for index, (X_batch, y_batch) in enumerate(batches):
+        X_batch = model.check_inputs(X_batch)
+        checked.append((X_batch, check_labels(y_batch, X_batch.shape[0], model.n_classes, f"batches[{index}]")))
+    path = np.zeros((len(checked) + 1, model.n_params))
+    step_kl = np.zeros(len(checked))
+    loss = np.zeros(len(checked) + 1)
+    path[0] = params
     loss[0] = cross_entropy(model, params, X_eval, y_eval)
-    for step, (X_batch, y_batch) in enumerate(batches):
-        new_params = update(model, params, X_batch, y_batch, method, learning_rate, kl_budget, damping)
-        step_kl[step] = model_kl(model, params, new_params, X_eval)
-        loss[step + 1] = cross_entropy(model, new_params, X_eval, y_eval)
-        params = new_params
-    return TrainingRun(params, step_kl, loss)
+    for step, (X_batch, y_batch) in enumerate(checked):
+        path[step + 1] = _update(model, path[step], X_batch, y_batch, method, learning_rate, kl_budget, damping, max_step_length)
+        step_kl[step] = model_kl(model, path[step], path[step + 1], X_eval)
+        loss[step + 1] = cross_entropy(model, path[step + 1], X_eval, y_eval)
+    return TrainingRun(path, step_kl, loss)

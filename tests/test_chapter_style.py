@@ -26,6 +26,7 @@ REVISED: list[str] = [
     "04_fisher_metric",
     "05_natural_step",
     "06_invariance",
+    "07_stability",
     "10_second_order",
 ]
 

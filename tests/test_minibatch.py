@@ -255,6 +255,31 @@ def test_update_kl_budget_spends_the_budget_on_the_batch(sigmoid_problem, dampin
     assert cosine == pytest.approx(1.0, abs=1e-8)
 
 
+@pytest.mark.parametrize("max_step_length", [1e-3, 0.05, 10.0])
+def test_update_clipped_sgd_caps_the_step_length(any_problem, max_step_length):
+    """Reference: the unclipped step -eta g_B when it is at most max_step_length long, otherwise
+    the same direction rescaled by hand to length max_step_length."""
+    model, params, X, y = any_problem
+    g = reference_grad(model, params, X, y)
+    unclipped = -0.3 * g
+    length = np.linalg.norm(unclipped)
+    expected = unclipped if length <= max_step_length else unclipped * (max_step_length / length)
+    new = minibatch.update(model, params, X, y, "sgd", learning_rate=0.3, max_step_length=max_step_length)
+    np.testing.assert_allclose(new - params, expected, rtol=1e-10, atol=1e-14)
+    assert np.linalg.norm(new - params) <= max_step_length * (1 + 1e-12)
+
+
+def test_update_clipping_leaves_short_steps_alone(softmax_problem):
+    """Reference: with a cap far above the step's length, clipped SGD equals plain SGD bit for bit;
+    with a cap just below it, the step is exactly the cap long."""
+    model, params, X, y = softmax_problem
+    plain = minibatch.update(model, params, X, y, "sgd", learning_rate=0.2)
+    length = np.linalg.norm(plain - params)
+    np.testing.assert_array_equal(minibatch.update(model, params, X, y, "sgd", learning_rate=0.2, max_step_length=2 * length), plain)
+    tight = minibatch.update(model, params, X, y, "sgd", learning_rate=0.2, max_step_length=0.5 * length)
+    assert np.linalg.norm(tight - params) == pytest.approx(0.5 * length, rel=1e-12)
+
+
 def test_update_sgd_true_kl_matches_its_quadratic_model(softmax_problem):
     """Reference: for small eta, KL(theta || theta - eta g) / (1/2 eta^2 g^T F g) -> 1, F the Fisher of
     the evaluation inputs (the book's eq. for the KL of an SGD step)."""
@@ -290,6 +315,12 @@ def test_update_rejects_bad_input(softmax_problem):
         minibatch.update(model, params, X, y[:-1], "sgd", learning_rate=0.1)
     with pytest.raises(ValueError, match="model"):
         minibatch.update("model", params, X, y, "sgd", learning_rate=0.1)
+    with pytest.raises(ValueError, match="max_step_length"):
+        minibatch.update(model, params, X, y, "natural", kl_budget=0.1, max_step_length=1.0)
+    with pytest.raises(ValueError, match="max_step_length"):
+        minibatch.update(model, params, X, y, "sgd", learning_rate=0.1, max_step_length=0.0)
+    with pytest.raises(ValueError, match="max_step_length"):
+        minibatch.update(model, params, X, y, "sgd", learning_rate=0.1, max_step_length=float("inf"))
 
 
 # ---------------------------------------------------------------- the damped budget bound (chapter 7 theorem)
@@ -326,6 +357,7 @@ def test_damped_kl_budget_bounds_the_quadratic_kl_on_any_inputs(seed, kl_budget,
         dict(method="sgd", learning_rate=0.4),
         dict(method="natural", learning_rate=0.1, damping=0.05),
         dict(method="natural", kl_budget=1e-2, damping=1e-3),
+        dict(method="sgd", learning_rate=0.4, max_step_length=0.05),
     ],
 )
 def test_train_records_the_kl_and_loss_of_every_step(tanh_problem, rule):
@@ -336,10 +368,13 @@ def test_train_records_the_kl_and_loss_of_every_step(tanh_problem, rule):
                                          n_outliers=1, input_scale=4.0, rng=1)
     run = minibatch.train(model, params, batches, X, y, **rule)
     assert run.step_kl.shape == (7,) and run.loss.shape == (8,)
+    assert run.path.shape == (8, model.n_params)
     current = params.copy()
+    np.testing.assert_array_equal(run.path[0], params)
     assert run.loss[0] == pytest.approx(reference_loss(model, current, X, y), rel=1e-10)
     for step, (X_batch, y_batch) in enumerate(batches):
         new = minibatch.update(model, current, X_batch, y_batch, **rule)
+        np.testing.assert_allclose(run.path[step + 1], new, rtol=1e-12, atol=1e-15)
         assert run.step_kl[step] == pytest.approx(reference_kl(model, current, new, X), rel=1e-7, abs=1e-14)
         assert run.loss[step + 1] == pytest.approx(reference_loss(model, new, X, y), rel=1e-10)
         current = new
@@ -377,3 +412,7 @@ def test_train_rejects_bad_input(softmax_problem):
         minibatch.train(model, params, [], X, y[:-1], method="sgd", learning_rate=0.1)
     with pytest.raises(ValueError, match="X"):
         minibatch.train(model, params, [], X[:, :2], y, method="sgd", learning_rate=0.1)
+    with pytest.raises(ValueError, match=r"batches\[1\]"):
+        minibatch.train(model, params, [(X[:3], y[:3]), (X[3:6], y[3:5])], X, y, method="sgd", learning_rate=0.1)
+    with pytest.raises(ValueError, match="max_step_length"):
+        minibatch.train(model, params, [], X, y, method="natural", kl_budget=0.1, max_step_length=1.0)
