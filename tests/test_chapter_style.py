@@ -25,6 +25,7 @@ REVISED: list[str] = [
     "03_kl_divergence",
     "04_fisher_metric",
     "05_natural_step",
+    "11_first_order_and_bayes",
 ]
 
 # Each pattern is a use the notation page rules out, with the symbol to use instead.
