@@ -9,8 +9,9 @@ the book's order: :mod:`~natgrad.descent` (chapter 1), :mod:`~natgrad.distributi
 :mod:`~natgrad.reparametrize` (chapter 6), :mod:`~natgrad.minibatch` (chapter 7),
 :mod:`~natgrad.curvature`, :mod:`~natgrad.linesearch` and :mod:`~natgrad.optimizers`
 (chapter 8), :mod:`~natgrad.glm` and :mod:`~natgrad.gauss_newton` (chapter 9's second-order
-relatives), :mod:`~natgrad.adam`, :mod:`~natgrad.policy` and :mod:`~natgrad.mirror` (its
-first-order relatives), with :mod:`~natgrad.family` keeping their first-edition names;
+relatives), :mod:`~natgrad.adam`, :mod:`~natgrad.policy`, :mod:`~natgrad.mirror` and
+:mod:`~natgrad.variational` (chapter 11's first-order and probabilistic relatives), with
+:mod:`~natgrad.family` keeping their first-edition names;
 :mod:`~natgrad.datasets` holds the small data sets, :mod:`~natgrad.animation` the offline
 players of the animated figures, :mod:`~natgrad.exercises` the exercise checkers,
 :mod:`~natgrad.plotting` the look of the figures and :mod:`~natgrad.printing` how
@@ -38,6 +39,7 @@ from natgrad import (
     policy,
     printing,
     reparametrize,
+    variational,
 )
 from natgrad.descent import gradient_descent
 from natgrad.distributions import gaussian_fisher, kl_bernoulli, kl_categorical, kl_gaussian, log_sigmoid, log_softmax, softmax
@@ -104,4 +106,5 @@ __all__ = [
     "reparametrize",
     "softmax",
     "softmax_regression",
+    "variational",
 ]

@@ -1,5 +1,12 @@
-r"""Mirror descent on an exponential family, and the categorical family's log-partition and its dual.
-Chapter 9."""
+r"""Mirror descent on an exponential family, and the categorical family's log-partition and its dual. Chapter 11.
+
+An exponential family :math:`p(y \mid \theta) \propto \exp(\theta^\top T(y) - \psi(\theta))` has natural
+parameters :math:`\theta`, expectation parameters :math:`m = \nabla\psi(\theta)` and Fisher
+:math:`F_\theta = \nabla^2\psi(\theta)`; the convex conjugate :math:`\psi^*` (the negative entropy) maps
+back, :math:`\nabla\psi^*(m) = \theta`. In the expectation parameters the Fisher is
+:math:`F_m = F_\theta^{-1}`, so a natural-gradient step in one set of coordinates is a mirror-descent
+step in the other (Raskutti and Mukherjee, 2015).
+"""
 
 from __future__ import annotations
 
@@ -27,11 +34,11 @@ def _mean(mean):
 
 
 def categorical_log_partition(natural):
-    r"""The log-partition :math:`A(\theta) = \log\big(1 + \sum_{k<K} e^{\theta_k}\big)` of the categorical family.
+    r"""The log-partition :math:`\psi(\theta) = \log\big(1 + \sum_{k<K} e^{\theta_k}\big)` of the categorical family.
 
     Minimal parametrisation: :math:`p_k \propto e^{\theta_k}` for :math:`k < K` and
     :math:`p_K \propto 1`, so :math:`\theta` has K - 1 entries and the Fisher
-    :math:`\nabla^2 A(\theta) = \mathrm{diag}(\mu) - \mu\mu^\top` is invertible. Chapter 9.
+    :math:`\nabla^2 \psi(\theta) = \mathrm{diag}(m) - mm^\top` is invertible. Chapter 11.
     """
     natural = _natural(natural)
     padded = np.concatenate([natural, np.zeros(1)])
@@ -40,15 +47,15 @@ def categorical_log_partition(natural):
 
 
 def categorical_mean(natural):
-    r"""The mean parameters :math:`\mu = \nabla A(\theta)`: the probabilities of the first K - 1 classes. Chapter 9."""
+    r"""The expectation parameters :math:`m = \nabla\psi(\theta)`: the probabilities of the first K - 1 classes. Chapter 11."""
     natural = _natural(natural)
     return softmax(np.concatenate([natural, np.zeros(1)]))[:-1]
 
 
 def categorical_negative_entropy(mean):
-    r"""The convex conjugate :math:`A^*(\mu) = \sum_{k<K} \mu_k \log\mu_k + \mu_K \log\mu_K`, :math:`\mu_K = 1 - \sum_{k<K}\mu_k`.
+    r"""The convex conjugate :math:`\psi^*(m) = \sum_{k<K} m_k \log m_k + m_K \log m_K`, :math:`m_K = 1 - \sum_{k<K} m_k`.
 
-    It is the negative entropy of the distribution with mean parameters :math:`\mu`. Chapter 9.
+    It is the negative entropy of the distribution with expectation parameters :math:`m`. Chapter 11.
     """
     mean = _mean(mean)
     last = 1.0 - np.sum(mean)
@@ -56,20 +63,20 @@ def categorical_negative_entropy(mean):
 
 
 def categorical_natural(mean):
-    r"""The natural parameters :math:`\theta = \nabla A^*(\mu) = \log(\mu_k / \mu_K)`, the inverse of :func:`categorical_mean`. Chapter 9."""
+    r"""The natural parameters :math:`\theta = \nabla\psi^*(m) = \log(m_k / m_K)`, the inverse of :func:`categorical_mean`. Chapter 11."""
     mean = _mean(mean)
     return np.log(mean) - np.log(1.0 - np.sum(mean))
 
 
 def mirror_descent(grad_fn, point0, to_dual, from_dual, learning_rate: float, n_steps: int) -> onp.ndarray:
-    r"""Mirror descent :math:`\nabla\Phi(x_{t+1}) = \nabla\Phi(x_t) - \eta\,\nabla L(x_t)`; returns the path of x, shape (n_steps + 1, P).
+    r"""Mirror descent :math:`\nabla\Phi(m_{t+1}) = \nabla\Phi(m_t) - \eta\,\nabla L(m_t)`; returns the path of m, shape (n_steps + 1, P).
 
     ``to_dual`` is the gradient :math:`\nabla\Phi` of the mirror map and ``from_dual`` its
-    inverse; ``grad_fn`` is :math:`\nabla L` in the primal coordinates x. A first-order method:
-    no matrix is formed or solved. With :math:`x = \mu` the mean parameters of an exponential
-    family and :math:`\Phi = A^*`, the dual coordinates are the natural parameters and the
-    iterates are those of natural gradient descent in :math:`\theta` (Raskutti and Mukherjee,
-    2015). Chapter 9.
+    inverse; ``grad_fn`` is :math:`\nabla L` in the primal coordinates m. A first-order method:
+    no matrix is formed or solved. With m the expectation parameters of an exponential family
+    and :math:`\Phi = \psi^*`, the dual coordinates :math:`\nabla\Phi(m)` are the natural
+    parameters and the iterates are those of natural gradient descent in :math:`\theta`
+    (Raskutti and Mukherjee, 2015). Chapter 11.
     """
     for fn, name in ((grad_fn, "grad_fn"), (to_dual, "to_dual"), (from_dual, "from_dual")):
         if not callable(fn):

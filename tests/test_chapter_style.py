@@ -28,6 +28,7 @@ REVISED: list[str] = [
     "06_invariance",
     "07_stability",
     "10_second_order",
+    "11_first_order_and_bayes",
 ]
 
 # Each pattern is a use the notation page rules out, with the symbol to use instead.
