@@ -89,7 +89,7 @@ def block_diagonal_fisher(model: Model, params, X, kind: str = "exact", y=None, 
 
 
 def block_diagonal_direction(blocks, grad, damping: float = 0.0, rtol: float = DEFAULT_RTOL) -> np.ndarray:
-    r"""Solve :math:`(F_l + \lambda I)\, d_l = g_l` layer by layer, for the blocks of :func:`block_diagonal_fisher`.
+    r"""Solve :math:`(F_l + \lambda I)\, v_l = g_l` layer by layer, for the blocks of :func:`block_diagonal_fisher`.
 
     ``grad`` is split into consecutive pieces of the blocks' sizes. With ``damping > 0`` each
     block is solved directly; with ``damping = 0`` each gets the minimum-norm solution with the
