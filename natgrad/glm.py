@@ -358,9 +358,10 @@ def fit_softmax_regression(
     With ``precondition=True`` each CG solve is preconditioned by the damped K-FAC
     approximation of chapter 8, :math:`(A + \pi\sqrt\tau I) \otimes (\Gamma + \tfrac{\sqrt\tau}{\pi} I)`
     with :math:`A = \frac1N\sum_n \tilde a_n \tilde a_n^\top` and :math:`\Gamma = \frac1N\sum_n \Lambda_n`,
-    inverted through the eigendecompositions of the two small factors. It changes how each
-    system is solved, not its solution; on digits it cuts the Fisher-vector products from 259
-    to 94. scikit-learn's newton-cg has no preconditioner.
+    inverted through the eigendecompositions of the two small factors. The solves stop early, so
+    it changes the inexact directions CG returns, and so the path, but not the optimum; on the
+    digits at ``tol=1e-12`` it cuts the iterations from 10 to 8 and the Fisher-vector products
+    from 259 to 94. scikit-learn's newton-cg has no preconditioner.
 
     ``y`` holds integer labels in ``0..n_classes - 1`` (``n_classes`` defaults to
     ``max(y) + 1``, at least 2). Returns a :class:`SoftmaxFit`. Chapter 10.
