@@ -1,0 +1,88 @@
+"""natgrad.glm: the cases that mutation testing found unchecked (tests/MUTATION.md).
+
+References: the softmax-regression Fisher written as an explicit loop over rows,
+F V = (1/N) sum_n a_n (Lambda_n V^T a_n)^T with Lambda_n = diag(p_n) - p_n p_n^T and
+a_n = (x_n, 1); the exact error messages of the API contract, written out by hand.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from natgrad import glm
+from tests.helpers import probabilities
+
+
+def loop_product(X, probs, V):
+    """(1/N) sum_n a_n (Lambda_n u_n)^T with u_n = V^T a_n, one row at a time."""
+    out = np.zeros_like(V)
+    for x, p in zip(X, probs):
+        a = np.append(x, 1.0)
+        u = V.T @ a
+        out += np.outer(a, (np.diag(p) - np.outer(p, p)) @ u)
+    return out / len(X)
+
+
+def rows(n_rows, n_classes, seed):
+    return probabilities(np.random.default_rng(seed).normal(size=(n_rows, n_classes)))
+
+
+def test_product_of_a_rectangular_table_and_of_its_flat_vector():
+    """n_features + 1 = 4 rows against K = 2 columns, so the table is not square (and K = 2 is allowed)."""
+    X = np.random.default_rng(0).normal(size=(7, 3))
+    probs = rows(7, 2, 1)
+    V = np.random.default_rng(2).normal(size=(4, 2))
+    product = glm.softmax_fisher_vector_product(X, probs)
+    np.testing.assert_allclose(product(V), loop_product(X, probs, V), rtol=1e-12, atol=1e-15)
+    flat = product(V.ravel())
+    assert flat.shape == (8,)
+    np.testing.assert_allclose(flat, loop_product(X, probs, V).ravel(), rtol=1e-12, atol=1e-15)
+
+
+def test_product_for_one_row_and_for_no_features():
+    """N = 1 is a valid design; so is n_features = 0 (the biases alone: F = Lambda_1)."""
+    x = np.array([[0.5, -1.0]])
+    p = np.array([[0.2, 0.3, 0.5]])
+    V = np.random.default_rng(3).normal(size=(3, 3))
+    np.testing.assert_allclose(glm.softmax_fisher_vector_product(x, p)(V), loop_product(x, p, V), rtol=1e-12, atol=1e-15)
+    bias_only = glm.softmax_fisher_vector_product(np.zeros((1, 0)), p)(np.array([[1.0, 0.0, -1.0]]))
+    np.testing.assert_allclose(bias_only, [(np.diag(p[0]) - np.outer(p[0], p[0])) @ [1.0, 0.0, -1.0]], rtol=1e-12, atol=1e-15)
+
+
+def test_probabilities_with_exact_zeros_are_accepted():
+    X = np.random.default_rng(4).normal(size=(2, 2))
+    probs = np.array([[1.0, 0.0, 0.0], [0.0, 0.5, 0.5]])
+    V = np.random.default_rng(5).normal(size=(3, 3))
+    np.testing.assert_allclose(glm.softmax_fisher_vector_product(X, probs)(V), loop_product(X, probs, V), rtol=1e-12, atol=1e-15)
+
+
+X5 = np.random.default_rng(6).normal(size=(5, 2))
+P5 = rows(5, 3, 7)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: glm.softmax_fisher_vector_product(np.ones(3), P5), "X: expected a 2-D array (N, n_features) with N >= 1, got shape (3,)"),
+        (lambda: glm.softmax_fisher_vector_product(np.ones((0, 2)), P5[:0]), "X: expected a 2-D array (N, n_features) with N >= 1, got shape (0, 2)"),
+        (lambda: glm.softmax_fisher_vector_product(np.full((5, 2), np.nan), P5), "X: expected finite values, found NaN or inf"),
+        (lambda: glm.softmax_fisher_vector_product(X5, np.full((5, 3), np.nan)), "probs: expected finite values, found NaN or inf"),
+        (lambda: glm.softmax_fisher_vector_product(X5, P5[:4]), "probs: expected shape (5, K) with K >= 2, got (4, 3)"),
+        (lambda: glm.softmax_fisher_vector_product(X5, np.ones((5, 1))), "probs: expected shape (5, K) with K >= 2, got (5, 1)"),
+        (lambda: glm.softmax_fisher_vector_product(X5, np.tile([1.5, -0.5], (5, 1))), "probs: expected rows of probabilities (non-negative, summing to 1)"),
+        # 1e-10 too much: within allclose's default atol (1e-8) and rtol (1e-5), not within 1e-12
+        (lambda: glm.softmax_fisher_vector_product(X5, P5 * (1.0 + 1e-10)), "probs: expected rows of probabilities (non-negative, summing to 1)"),
+        (lambda: glm.softmax_fisher_vector_product(X5, P5)(np.full((3, 3), np.nan)), "V: expected finite values, found NaN or inf"),
+        (lambda: glm.softmax_fisher_vector_product(X5, P5)(np.ones(4)), "V: expected a table of shape (3, 3) or a flat vector of length 9, got (4,)"),
+        (
+            lambda: glm.softmax_fisher_vector_product(np.ones((5, 3)), P5[:, :2] / P5[:, :2].sum(axis=1, keepdims=True))(np.ones(3)),
+            "V: expected a table of shape (4, 2) or a flat vector of length 8, got (3,)",
+        ),
+    ],
+)
+def test_exact_messages_of_the_closed_form_product(call, message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        call()
