@@ -28,3 +28,8 @@ X = np.array([[0.5, -1.0], [2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
 def test_vjp_messages(u, message):
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         ng.linearize(MODEL, PARAMS, X).vjp(u)
+
+
+def test_linearize_rejects_no_rows():
+    with pytest.raises(ValueError, match=r"^X: expected at least one row$"):
+        ng.linearize(MODEL, PARAMS, np.zeros((0, 2)))
