@@ -86,3 +86,46 @@ P5 = rows(5, 3, 7)
 def test_exact_messages_of_the_closed_form_product(call, message):
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         call()
+
+
+def test_truncated_cg_returns_the_gradient_on_zero_curvature_at_the_first_iteration():
+    """One product, which finds p^T A p = 0: the (unpreconditioned) gradient itself is returned."""
+    g = np.array([1.0, -2.0])
+    d, used = glm._truncated_cg(lambda p: np.zeros_like(p), g, 1e-8, 10)
+    np.testing.assert_array_equal(d, g)
+    assert used == 1
+
+
+def test_truncated_cg_keeps_its_iterate_on_zero_curvature_later():
+    """A = diag(1, 0), g = (1, 1): the first step gives d = (2, 2); the second direction (0, 2) has zero curvature."""
+    d, used = glm._truncated_cg(lambda p: np.array([1.0, 0.0]) * p, np.array([1.0, 1.0]), 1e-8, 10)
+    np.testing.assert_array_equal(d, [2.0, 2.0])
+    assert used == 2
+
+
+def test_truncated_cg_stops_when_the_residual_reaches_the_tolerance():
+    """A = 2 I: one iteration solves exactly, with a residual of 0 <= tol = 0."""
+    d, used = glm._truncated_cg(lambda p: 2.0 * p, np.array([1.0, -3.0]), 0.0, 10)
+    np.testing.assert_array_equal(d, [0.5, -1.5])
+    assert used == 1
+
+
+def small_problem():
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(30, 2))
+    return X, (X[:, 0] + 0.5 * rng.normal(size=30) > 0).astype(int) + (X[:, 1] > 1.0)
+
+
+def test_fit_defaults_are_c_one_and_a_hundred_iterations():
+    X, y = small_problem()
+    default = glm.fit_softmax_regression(X, y)
+    np.testing.assert_array_equal(default.params, glm.fit_softmax_regression(X, y, C=1.0).params)
+    # a tolerance that no float64 gradient reaches: the default budget of 100 iterations runs out
+    unreachable = glm.fit_softmax_regression(X, y, tol=1e-300)
+    assert unreachable.n_iter == 100 and not unreachable.converged
+
+
+def test_fit_names_empty_integer_labels():
+    X, _ = small_problem()
+    with pytest.raises(ValueError, match=re.escape("y: expected 30 integer labels, got shape (0,) and dtype int64")):
+        glm.fit_softmax_regression(X, np.array([], dtype=np.int64))

@@ -20,6 +20,15 @@ MEAN = np.array([0.2, -0.3])
 COV = np.array([[0.5, 0.1], [0.1, 0.3]])
 
 
+def test_posterior_loss_of_one_row_and_of_one_column():
+    """N = 1 and P = 1 are valid designs: log(1 + e^z) - y z + (tau/2) |theta|^2 with z = x theta."""
+    theta = np.array([0.3, -0.2])
+    z = 1.0 * 0.3 + 2.0 * -0.2
+    assert variational.logistic_posterior_loss(theta, [[1.0, 2.0]], [1.0], 0.5) == pytest.approx(np.logaddexp(0, z) - z + 0.25 * 0.13, rel=1e-14)
+    column = variational.logistic_posterior_loss([0.4], [[1.0], [-2.0]], [0.0, 1.0], 0.5)
+    assert column == pytest.approx(0.5 * (np.logaddexp(0, 0.4) + np.logaddexp(0, -0.8) + 0.8) + 0.25 * 0.16, rel=1e-14)
+
+
 def test_kl_gaussians_of_one_parameter_is_the_univariate_kl():
     """KL(N(0, 1) || N(1, 2)) = (1/2)(1/2 + 1/2 - 1 + log 2) = log(2) / 2."""
     assert variational.kl_gaussians([0.0], [[1.0]], [1.0], [[2.0]]) == pytest.approx(0.5 * math.log(2.0), rel=1e-14)
@@ -150,6 +159,11 @@ def test_a_small_asymmetry_of_a_large_covariance_is_accepted():
         (lambda: variational.kl_gaussians(MEAN, np.eye(3), MEAN, COV), "cov_p: expected a (2, 2) covariance matrix, got shape (3, 3)"),
         (lambda: variational.kl_gaussians(MEAN, COV, MEAN, np.eye(3)), "cov_q: expected a (2, 2) covariance matrix, got shape (3, 3)"),
         (lambda: variational.vi_objective(MEAN, COV, np.full((4, 2), np.nan), Y, 0.1), "X: expected finite values, found NaN or inf"),
+        (lambda: variational.logistic_posterior_loss(MEAN, np.ones(4), Y, 0.1), "X: expected a 2-D design matrix (N, P) with N, P >= 1, got shape (4,)"),
+        (lambda: variational.logistic_posterior_loss(MEAN, np.ones((0, 2)), Y[:0], 0.1), "X: expected a 2-D design matrix (N, P) with N, P >= 1, got shape (0, 2)"),
+        (lambda: variational.logistic_posterior_loss(np.ones(0), np.ones((4, 0)), Y, 0.1), "X: expected a 2-D design matrix (N, P) with N, P >= 1, got shape (4, 0)"),
+        (lambda: variational.logistic_posterior_loss(MEAN, X, Y[:3], 0.1), "y: expected a flat vector of length 4, got shape (3,)"),
+        (lambda: variational.logistic_posterior_loss(MEAN, X, [0.0, 1.0, 2.0, 0.0], 0.1), "y: expected binary labels, each 0 or 1"),
         (lambda: newton(penalty=0.0), "penalty: expected a finite number > 0, got 0.0"),
         (lambda: newton(mean0=np.zeros(3)), "mean0: expected a flat vector of length 2, got shape (3,)"),
         (lambda: newton(cov0=np.eye(3)), "cov0: expected a (2, 2) covariance matrix, got shape (3, 3)"),
