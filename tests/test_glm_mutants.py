@@ -129,3 +129,32 @@ def test_fit_names_empty_integer_labels():
     X, _ = small_problem()
     with pytest.raises(ValueError, match=re.escape("y: expected 30 integer labels, got shape (0,) and dtype int64")):
         glm.fit_softmax_regression(X, np.array([], dtype=np.int64))
+
+
+def test_fit_of_one_row_infers_two_classes():
+    """One input with label 0: n_classes defaults to max(y) + 1 = 1, raised to 2; P = (1 + 1) * 2."""
+    fit = glm.fit_softmax_regression(np.array([[0.5]]), np.array([0]))
+    assert fit.params.shape == (4,) and fit.converged
+
+
+def test_fit_names_a_class_count_below_one():
+    X, y = small_problem()
+    with pytest.raises(ValueError, match=r"^n_classes: expected an integer >= 1, got 0$"):
+        glm.fit_softmax_regression(X, y, n_classes=0)
+
+
+def test_fit_counts_the_products_of_every_solve(monkeypatch):
+    """n_products is the sum, over the natural steps, of the products each CG solve reports."""
+    X, y = small_problem()
+    counts = []
+    original = glm._truncated_cg
+
+    def recording(*args):
+        direction, used = original(*args)
+        counts.append(used)
+        return direction, used
+
+    monkeypatch.setattr(glm, "_truncated_cg", recording)
+    fit = glm.fit_softmax_regression(X, y)
+    assert len(counts) == fit.n_iter >= 3
+    assert fit.n_products == sum(counts) > counts[-1]
