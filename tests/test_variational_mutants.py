@@ -98,7 +98,7 @@ PENALTY_HALVING = 8.7e-08
 def newton_with_halving(X, y, penalty, tol=1e-12):
     """The documented algorithm written out: Newton from zero, halving a step while the loss rises by
     more than 1e-13 max(|L|, 1) (down to a length of 1e-10), until max |grad| <= tol. Returns the
-    mode, the number of steps and the number of halvings of each step."""
+    mode, the number of steps, the number of halvings of each step and max |grad| after each step."""
     n_rows, n_params = X.shape
 
     def loss_grad_hessian(theta):
@@ -109,7 +109,7 @@ def newton_with_halving(X, y, penalty, tol=1e-12):
 
     theta = np.zeros(n_params)
     loss, gradient, hessian = loss_grad_hessian(theta)
-    halvings = []
+    halvings, sizes = [], []
     while np.abs(gradient).max() > tol:
         step, length, count = np.linalg.solve(hessian, gradient), 1.0, 0
         while True:
@@ -120,19 +120,26 @@ def newton_with_halving(X, y, penalty, tol=1e-12):
             length, count = length / 2.0, count + 1
         theta, (loss, gradient, hessian) = candidate, new
         halvings.append(count)
-    return theta, len(halvings), halvings
+        sizes.append(np.abs(gradient).max())
+    return theta, len(halvings), halvings, sizes
 
 
 def test_laplace_mode_halves_the_newton_steps_that_raise_the_loss():
     """The same mode after the same number of steps as the reference, which halves three times;
     one step fewer is not enough."""
-    mode_reference, n_steps, halvings = newton_with_halving(X_HALVING, Y_HALVING, PENALTY_HALVING)
-    assert sum(halvings) == 3 and n_steps == 19
+    mode_reference, n_steps, halvings, sizes = newton_with_halving(X_HALVING, Y_HALVING, PENALTY_HALVING)
+    assert halvings[12:14] == [2, 1] and sum(halvings) == 3 and n_steps == 19
     mode, _ = variational.laplace_approximation(X_HALVING, Y_HALVING, PENALTY_HALVING, max_steps=n_steps)
     np.testing.assert_allclose(mode, mode_reference, rtol=1e-9)
     message = f"max_steps: Newton's method did not reach tol = 1e-12 in {n_steps - 1} steps"
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         variational.laplace_approximation(X_HALVING, Y_HALVING, PENALTY_HALVING, max_steps=n_steps - 1)
+    # Stopped right after step 13 (halved twice: length 1/4), the mode is the iterate it reached.
+    tol = sizes[12] * (1 + 1e-9)
+    mode_reference, n_steps, _, _ = newton_with_halving(X_HALVING, Y_HALVING, PENALTY_HALVING, tol=tol)
+    assert n_steps == 13
+    mode, _ = variational.laplace_approximation(X_HALVING, Y_HALVING, PENALTY_HALVING, tol=tol)
+    np.testing.assert_allclose(mode, mode_reference, rtol=1e-10)
 
 
 def rule(**changes):
