@@ -2,7 +2,7 @@
 
 References: the API contract (``ValueError`` naming the argument and what was expected, each
 message written out by hand), natgrad.fisher's documented Monte-Carlo defaults, and the closed
-form of the minimum-norm K-FAC solve for diagonal factors. See ``tests/MUTATION_ch08.md`` for
+form of the minimum-norm K-FAC solve for diagonal factors. See ``tests/MUTATION.md`` (section "Chapter 8's modules") for
 the mutants these tests kill.
 """
 
