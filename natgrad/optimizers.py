@@ -5,8 +5,8 @@ parameters. Each iteration computes the mini-batch gradient :math:`g` of the
 cross-entropy and then moves the parameters by the method's rule:
 
 * ``sgd``: :math:`\theta \leftarrow \theta - \eta g`;
-* ``momentum``: heavy-ball or Nesterov momentum, :math:`u \leftarrow \beta u + g`,
-  :math:`\theta \leftarrow \theta - \eta u` (Polyak, 1964; Sutskever et al., 2013);
+* ``momentum``: heavy-ball or Nesterov momentum, :math:`v \leftarrow \beta v + g`,
+  :math:`\theta \leftarrow \theta - \eta v` (Polyak, 1964; Sutskever et al., 2013);
 * ``adam``: the update of Kingma and Ba (2015), with bias-corrected moment estimates;
 * ``natural``: :math:`d \approx (F_B + \lambda I)^{-1} g` by a fixed number of conjugate-gradient
   iterations with Fisher-vector products on the batch (Martens, 2010), never forming :math:`F`;
@@ -88,10 +88,10 @@ def sgd(learning_rate: float) -> Optimizer:
 
 
 def momentum(learning_rate: float, momentum: float = 0.9, nesterov: bool = False) -> Optimizer:
-    r"""SGD with momentum: :math:`u \leftarrow \beta u + g`, then :math:`\theta \leftarrow \theta - \eta u`
-    (heavy ball, Polyak 1964) or, with ``nesterov``, :math:`\theta \leftarrow \theta - \eta (g + \beta u)`
+    r"""SGD with momentum: :math:`v \leftarrow \beta v + g`, then :math:`\theta \leftarrow \theta - \eta v`
+    (heavy ball, Polyak 1964) or, with ``nesterov``, :math:`\theta \leftarrow \theta - \eta (g + \beta v)`
     (Nesterov's look-ahead in the form of Sutskever et al., 2013). :math:`\beta` is ``momentum``,
-    :math:`u_0 = 0`. Chapter 9."""
+    :math:`v_0 = 0`. Chapter 9."""
     positive_finite(learning_rate, "learning_rate")
     nonnegative_finite(momentum, "momentum")
     if momentum >= 1:
