@@ -4,7 +4,7 @@ Adam without momentum steps along :math:`g_B / (\sqrt{\overline{g^2}_t} + \varep
 (:func:`adam_direction`), with :math:`\overline{g^2}_t` the running average of squared
 mini-batch gradients (:func:`running_second_moment`). For batches of one example its
 expectation is the diagonal of the *empirical* Fisher; for larger batches it is smaller
-(:func:`expected_batch_second_moment`). The Bayesian learning rule with a diagonal Gaussian
+(:func:`~natgrad.adam.expected_batch_second_moment`). The Bayesian learning rule with a diagonal Gaussian
 (:func:`natgrad.variational.diagonal_bayesian_learning_rule`) gives the running average and
 :math:`\varepsilon_{\text{Adam}}` (the prior's precision) but divides by
 :math:`\overline{g^2}_t` itself; the square root appears when the weights are modelled as
@@ -27,7 +27,7 @@ def running_second_moment(batch_grads, beta2: float = 0.999) -> onp.ndarray:
     :math:`\overline{g^2}_t = \beta_2\, \overline{g^2}_{t-1} + (1-\beta_2)\, g_{B_t} \odot g_{B_t}` from
     :math:`\overline{g^2}_0 = 0`, and the result is :math:`\overline{g^2}_T / (1 - \beta_2^T)`. With
     batches of one example drawn uniformly its expectation is the diagonal of the empirical
-    Fisher; with larger batches see :func:`expected_batch_second_moment`. Chapter 11.
+    Fisher; with larger batches see :func:`~natgrad.adam.expected_batch_second_moment`. Chapter 11.
     """
     grads = onp.asarray(finite_array(batch_grads, "batch_grads"), dtype=float)
     if grads.ndim != 2 or grads.shape[0] < 1:

@@ -137,3 +137,95 @@ def animated_figure(animation, alt: str, *, still_frame: int = -1, fps: float | 
     if re.search(r"(src|href)=\"https?://", player) or "font-awesome" in player:
         raise RuntimeError("the player still loads a remote resource")
     return AnimatedFigure(html=player, still_png=frames[still], alt=alt, n_frames=len(frames), still_frame=still)
+
+
+@dataclass(frozen=True)
+class StepReplay:
+    """The animation :func:`step_replay` builds, with its clock.
+
+    ``distances[f]`` is the distance travelled in parameter space at frame ``f``;
+    ``fractions[f, j]`` the fraction of step ``j`` taken then, :math:`\\min(1, r_f/\\lVert\\delta_j\\rVert)`;
+    ``kls[f, j]`` the KL from the start, mean over the inputs; ``draw(f)`` draws frame ``f``.
+    """
+
+    animation: object
+    distances: object
+    fractions: object
+    kls: object
+    draw: object
+
+
+def step_replay(model, params, steps, X, y, class_names, *, xlim, ylim, n_frames: int = 30,
+                shortest_shown: float | None = None, figsize=(9.6, 2.7), dpi: float = 72) -> StepReplay:
+    r"""Replay several steps from one point, on one clock: the distance travelled in parameter space.
+
+    ``steps`` maps a name to a step :math:`\delta_j` from ``params`` (flat vectors). Each step
+    gets one panel, showing the classes a two-feature classifier predicts over ``xlim`` x
+    ``ylim`` (:func:`natgrad.plotting.predicted_classes`), the inputs ``X`` with their labels
+    ``y``, and two numbers: the distance travelled and
+    :math:`\mathrm{KL}(\theta, \theta + s\,\delta_j)` averaged over ``X``. The clock runs from 0
+    (frame 0) through ``n_frames - 1`` geometrically spaced distances
+    :math:`r_f`, from ``shortest_shown`` (default: a tenth of the shortest step) to the
+    longest step; at distance :math:`r_f` step ``j`` has moved the parameters to
+    :math:`\theta + \min(1, r_f / \lVert\delta_j\rVert)\,\delta_j`, so a short step stops early
+    and a long one keeps going. Chapter 7 replays one outlier batch's steps this way.
+    Returns a :class:`StepReplay`; pass its ``animation`` to :func:`animated_figure`.
+    """
+    import numpy as np
+    from matplotlib import pyplot as plt
+    from matplotlib.animation import FuncAnimation
+    from matplotlib.colors import ListedColormap, to_rgb
+
+    from natgrad._checks import flat_vector, positive_int
+    from natgrad.models import Model, model_kl
+    from natgrad.plotting import CLASS_COLORS, plot_classes, predicted_classes
+
+    if not isinstance(model, Model):
+        raise ValueError(f"model: expected a natgrad model, got {type(model).__name__}")
+    params = flat_vector(params, "params", model.n_params)
+    if not isinstance(steps, dict) or not steps:
+        raise ValueError("steps: expected a non-empty dict mapping a name to a step")
+    deltas = {name: flat_vector(step, f"steps[{name!r}]", model.n_params) for name, step in steps.items()}
+    lengths = np.array([np.linalg.norm(delta) for delta in deltas.values()])
+    if np.any(lengths == 0):
+        raise ValueError("steps: expected nonzero steps")
+    n_frames = positive_int(n_frames, "n_frames")
+    if n_frames < 2:
+        raise ValueError(f"n_frames: expected at least 2 frames, got {n_frames}")
+    shortest = lengths.min() / 10 if shortest_shown is None else positive_finite(shortest_shown, "shortest_shown")
+    if not shortest < lengths.max():
+        raise ValueError(f"shortest_shown: expected a distance below the longest step {lengths.max():.3g}, got {shortest}")
+
+    distances = np.concatenate([[0.0], np.geomspace(shortest, lengths.max(), n_frames - 1)])
+    fractions = np.minimum(1.0, distances[:, None] / lengths[None, :])
+    kls = np.array([[model_kl(model, params, params + s * delta, X) for s, delta in zip(row, deltas.values())]
+                    for row in fractions])
+
+    background = ListedColormap([tuple(0.55 + 0.45 * np.array(to_rgb(c))) for c in CLASS_COLORS[: model.n_classes]])
+    fig, axes = plt.subplots(1, len(deltas), figsize=figsize, dpi=dpi, sharex=True, sharey=True, squeeze=False)
+    axes = axes[0]
+    images, labels = [], []
+    for ax, name in zip(axes, deltas):
+        image = ax.imshow(predicted_classes(model, params, xlim, ylim), origin="lower", extent=(*xlim, *ylim),
+                          cmap=background, vmin=-0.5, vmax=model.n_classes - 0.5, aspect="auto", interpolation="nearest")
+        plot_classes(ax, X, y, class_names, s=7, linewidths=0.3)
+        ax.set_title(name, fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        images.append(image)
+        labels.append(ax.text(0.03, 0.03, "", transform=ax.transAxes, fontsize=7, va="bottom",
+                              bbox=dict(facecolor="white", edgecolor="none", alpha=0.85, pad=1.5)))
+    clock = fig.suptitle("", fontsize=8)
+    fig.tight_layout(rect=(0, 0, 1, 0.92))
+
+    def draw(frame):
+        for j, (image, label, delta) in enumerate(zip(images, labels, deltas.values())):
+            image.set_data(predicted_classes(model, params + fractions[frame, j] * delta, xlim, ylim))
+            moved = fractions[frame, j] * lengths[j]
+            label.set_text(f"moved {moved:.3g}{' (all)' if fractions[frame, j] == 1 else ''}\nKL {kls[frame, j]:.2g}")
+        clock.set_text(f"distance travelled in parameter space: {distances[frame]:.3g}")
+        return [*images, *labels, clock]
+
+    draw(0)
+    animation = FuncAnimation(fig, draw, frames=n_frames, interval=250, blit=False)
+    return StepReplay(animation=animation, distances=distances, fractions=fractions, kls=kls, draw=draw)

@@ -1,6 +1,6 @@
-r"""Cheap curvature: the diagonal of the Fisher and its Kronecker-factored (K-FAC) blocks.
+r"""Cheaper curvature: the diagonal of the Fisher, its exact layer blocks, and their Kronecker-factored (K-FAC) approximation.
 
-Both are read off the same per-layer pieces that :func:`natgrad.fisher` assembles, for any
+All three are read off the same per-layer pieces that :func:`natgrad.fisher` assembles, for any
 output likelihood of the model (:mod:`natgrad.likelihoods`): the augmented inputs
 :math:`\tilde a_n = [a_n, 1]` of each layer and the output factors :math:`r_{nk}`
 (:math:`\Lambda_n = \sum_k r_{nk} r_{nk}^\top`) carried back to the layer's pre-activations,
@@ -11,7 +11,7 @@ Fisher is
 
 .. math:: F_l = \frac1N \sum_n (\tilde a_n \tilde a_n^\top) \otimes \Big(\sum_k \gamma_{nk}\gamma_{nk}^\top\Big)
 
-in ``np.kron`` order. K-FAC replaces the mean of Kronecker products by the Kronecker product
+in ``np.kron`` order (:func:`block_diagonal_fisher` returns these blocks). K-FAC replaces the mean of Kronecker products by the Kronecker product
 of means, :math:`F_l \approx A_l \otimes \Gamma_l` (Martens and Grosse, 2015). Chapter 8.
 """
 
@@ -20,9 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 from natgrad._checks import finite_array, flat_vector, nonnegative_finite
-from natgrad.fisher import _factor_pieces
+from natgrad.fisher import _factor_pieces, _kron_block
 from natgrad.models import Model
-from natgrad.solvers import DEFAULT_RTOL, _check_rtol, _resolved_eigenvalues
+from natgrad.solvers import DEFAULT_RTOL, _check_rtol, _minimum_norm_solve, _resolved_eigenvalues
 
 
 def _pieces(model: Model, params, X, kind: str, y, n_samples: int, rng):
@@ -70,6 +70,54 @@ def kfac_factors(model: Model, params, X, kind: str = "exact", y=None, n_samples
         flat_d = d.reshape(-1, d.shape[2])
         factors.append((a.T @ a / n_rows, flat_d.T @ flat_d / n_rows))
     return factors
+
+
+def block_diagonal_fisher(model: Model, params, X, kind: str = "exact", y=None, n_samples: int = 1, rng=None) -> list[np.ndarray]:
+    r"""The exact diagonal blocks :math:`F_l` of the Fisher, one (P_l, P_l) matrix per layer.
+
+    .. math:: F_l = \frac1N \sum_n (\tilde a_n \tilde a_n^\top) \otimes \Big(\sum_k \gamma_{nk}\gamma_{nk}^\top\Big),
+
+    with :math:`P_l = (n_{\text{in}} + 1)\, n_{\text{out}}` in the parameter order ``W.ravel()``
+    then ``b``: block l equals ``F[s, s]`` of the dense :func:`natgrad.fisher` for the slice s of
+    layer l's parameters. Dropping the blocks between layers keeps the coupling between the
+    weights of one layer, which the diagonal drops, without K-FAC's Kronecker approximation
+    inside the block; memory :math:`O(\sum_l P_l^2)`. ``kind``, ``y``, ``n_samples`` and ``rng``
+    as in :func:`natgrad.fisher`. Chapter 8.
+    """
+    inputs, gammas = _pieces(model, params, X, kind, y, n_samples, rng)
+    return [np.reshape(_kron_block(a, d, a, d), (a.shape[1] * d.shape[2],) * 2) for a, d in zip(inputs, gammas)]
+
+
+def block_diagonal_direction(blocks, grad, damping: float = 0.0, rtol: float = DEFAULT_RTOL) -> np.ndarray:
+    r"""Solve :math:`(F_l + \lambda I)\, v_l = g_l` layer by layer, for the blocks of :func:`block_diagonal_fisher`.
+
+    ``grad`` is split into consecutive pieces of the blocks' sizes. With ``damping > 0`` each
+    block is solved directly; with ``damping = 0`` each gets the minimum-norm solution with the
+    relative eigenvalue cutoff ``rtol``, as :func:`natgrad.natural_direction` does for the whole
+    Fisher (chapter 5). Cost :math:`O(\sum_l P_l^3)`. Chapter 8.
+    """
+    if not isinstance(blocks, (list, tuple)) or len(blocks) == 0:
+        raise ValueError("blocks: expected a non-empty list of square matrices, as returned by block_diagonal_fisher")
+    checked = []
+    for index, block in enumerate(blocks):
+        block = np.asarray(finite_array(block, f"blocks[{index}]"), dtype=float)
+        if block.ndim != 2 or block.shape[0] != block.shape[1]:
+            raise ValueError(f"blocks[{index}]: expected a square matrix, got shape {block.shape}")
+        checked.append(block)
+    nonnegative_finite(damping, "damping")
+    rtol = _check_rtol(rtol)
+    sizes = [block.shape[0] for block in checked]
+    grad = np.asarray(flat_vector(grad, "grad", sum(sizes)), dtype=float)
+    pieces, start = [], 0
+    for block, size in zip(checked, sizes):
+        g_l = grad[start : start + size]
+        symmetric = 0.5 * (block + block.T)
+        if damping > 0:
+            pieces.append(np.linalg.solve(symmetric + damping * np.eye(size), g_l))
+        else:
+            pieces.append(_minimum_norm_solve(symmetric, g_l, rtol))
+        start += size
+    return np.concatenate(pieces)
 
 
 def _check_factors(factors) -> list[tuple[np.ndarray, np.ndarray]]:

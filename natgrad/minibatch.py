@@ -61,7 +61,7 @@ def _n_classes(n_classes) -> int:
 
 
 def make_outliers(X, y, n_classes: int, input_scale: float) -> tuple[np.ndarray, np.ndarray]:
-    r"""Outlier copies of the rows ``(X, y)``: inputs :math:`s\,x`, labels :math:`(y + 1) \bmod C`.
+    r"""Outlier copies of the rows ``(X, y)``: inputs :math:`s\,x`, labels :math:`(y + 1) \bmod K`, with K = ``n_classes``.
 
     Scaling the inputs by ``input_scale`` :math:`s` pushes them far outside the data, where a
     trained model is confident; shifting every label to the next class makes each of them

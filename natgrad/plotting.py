@@ -142,3 +142,26 @@ def plot_classes(ax, X, y, names, **scatter_kwargs):
             ax.scatter(X[rows, 0], X[rows, 1], s=size, color=CLASS_COLORS[label], marker=CLASS_MARKERS[label], label=name, **scatter_kwargs)
         )
     return collections
+
+
+def predicted_classes(model, params, xlim, ylim, n_grid: tuple[int, int] = (96, 72)) -> np.ndarray:
+    r"""The class :math:`\arg\max_k z_k(x, \theta)` a two-feature classifier predicts on a grid.
+
+    The grid has ``n_grid = (n_x, n_y)`` points spanning ``xlim`` and ``ylim``. Returns an
+    integer array of shape ``(n_y, n_x)`` whose row 0 lies at ``ylim[0]``, as
+    ``ax.imshow(..., origin="lower", extent=(*xlim, *ylim))`` draws it. Chapter 7's animated
+    figure shows these maps along a step.
+    """
+    from natgrad.models import Model
+
+    if not isinstance(model, Model) or model.n_features != 2:
+        raise ValueError("model: expected a natgrad model with two input features")
+    for name, limits in (("xlim", xlim), ("ylim", ylim)):
+        if len(limits) != 2 or not np.all(np.isfinite(limits)) or not limits[0] < limits[1]:
+            raise ValueError(f"{name}: expected finite limits (low, high) with low < high, got {limits!r}")
+    if len(n_grid) != 2:
+        raise ValueError(f"n_grid: expected two grid sizes (n_x, n_y), got {n_grid!r}")
+    n_x, n_y = (positive_int(n, "n_grid") for n in n_grid)
+    xs, ys = np.meshgrid(np.linspace(*xlim, n_x), np.linspace(*ylim, n_y))
+    points = np.column_stack([xs.ravel(), ys.ravel()])
+    return np.asarray(model.logits(params, points)).argmax(axis=1).reshape(n_y, n_x)

@@ -143,3 +143,68 @@ def test_nbval_sees_two_renderings_of_a_player_as_equal():
     assert "FRAME" in sanitize(raw_first) and not re.search(r"[0-9a-f]{32}", sanitize(raw_first))
     # A different number of frames stays visible to nbval.
     assert sanitize(animated_figure(moving_dot(4)[1], alt="x").html) != sanitize(animated_figure(moving_dot(5)[1], alt="x").html)
+
+
+def _replay_problem():
+    import natgrad as ng
+
+    model = ng.softmax_regression(n_features=2, n_classes=3)
+    rng = np.random.default_rng(2)
+    params = model.init(rng)
+    X = rng.normal(size=(12, 2))
+    y = np.arange(12) % 3
+    steps = {"short": 0.05 * rng.normal(size=9), "long": 4.0 * rng.normal(size=9)}
+    return ng, model, params, X, y, steps
+
+
+def test_step_replay_clock_fractions_kls_and_frames():
+    from natgrad.animation import step_replay
+    from natgrad.plotting import predicted_classes
+
+    ng, model, params, X, y, steps = _replay_problem()
+    lengths = np.array([np.linalg.norm(s) for s in steps.values()])
+    replay = step_replay(model, params, steps, X, y, ["a", "b", "c"], xlim=(-3, 3), ylim=(-3, 3), n_frames=6)
+    expected_distances = np.concatenate([[0.0], lengths.min() / 10 * (10 * lengths.max() / lengths.min()) ** (np.arange(5) / 4)])
+    assert np.allclose(replay.distances, expected_distances)
+    assert replay.distances[-1] == pytest.approx(lengths.max())
+    assert np.allclose(replay.fractions, np.minimum(1.0, expected_distances[:, None] / lengths))
+    assert replay.fractions[-1].tolist() == [1.0, 1.0] and replay.fractions[0].tolist() == [0.0, 0.0]
+    for frame in (0, 3, 5):
+        for j, step in enumerate(steps.values()):
+            moved = params + replay.fractions[frame, j] * step
+            assert replay.kls[frame, j] == pytest.approx(ng.model_kl(model, params, moved, X))
+    fig = replay.animation._fig
+    for frame in (2, 5):
+        replay.draw(frame)
+        for j, (ax, step) in enumerate(zip(fig.axes, steps.values())):
+            moved = params + replay.fractions[frame, j] * step
+            assert np.array_equal(ax.images[0].get_array(), predicted_classes(model, moved, (-3, 3), (-3, 3)))
+            assert ax.texts[0].get_text().endswith(f"KL {replay.kls[frame, j]:.2g}")
+    assert "(all)" in fig.axes[0].texts[0].get_text()  # the short step has ended by frame 5
+    long_final = predicted_classes(model, params + steps["long"], (-3, 3), (-3, 3))
+    long_start = predicted_classes(model, params, (-3, 3), (-3, 3))
+    assert not np.array_equal(long_final, long_start)  # the long step changes the map: the image check can fail
+    figure = animated_figure(replay.animation, alt="Two steps replayed.")
+    assert figure.n_frames == 6
+
+
+@pytest.mark.parametrize(
+    "change, argument",
+    [
+        (dict(steps={}), "steps"),
+        (dict(steps={"zero": np.zeros(9)}), "steps"),
+        (dict(steps={"short": np.ones(4)}), "steps"),
+        (dict(params=np.ones(3)), "params"),
+        (dict(n_frames=1), "n_frames"),
+        (dict(shortest_shown=100.0), "shortest_shown"),
+        (dict(model="not a model"), "model"),
+    ],
+)
+def test_step_replay_rejects_bad_arguments_by_name(change, argument):
+    from natgrad.animation import step_replay
+
+    ng, model, params, X, y, steps = _replay_problem()
+    arguments = dict(model=model, params=params, steps=steps, X=X, y=y, class_names=["a", "b", "c"], n_frames=4) | change
+    with pytest.raises(ValueError, match=argument):
+        step_replay(**arguments, xlim=(-3, 3), ylim=(-3, 3))
+    plt.close("all")

@@ -17,7 +17,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import natgrad as ng
-from natgrad.curvature import diagonal_direction, diagonal_fisher, kfac_direction, kfac_factors, kfac_matrix
+from natgrad.curvature import (
+    block_diagonal_direction,
+    block_diagonal_fisher,
+    diagonal_direction,
+    diagonal_fisher,
+    kfac_direction,
+    kfac_factors,
+    kfac_matrix,
+)
 from tests.helpers import forward_with_shift, layer_blocks, make_data, planted_psd, probabilities, random_params, reference_logits
 
 
@@ -92,6 +100,93 @@ def test_diagonal_of_other_kinds_matches_the_dense_fisher_of_that_kind(sigmoid_p
     dense = ng.fisher(model, params, X, kind=kind, y=y, n_samples=3, rng=7)
     cheap = diagonal_fisher(model, params, X, kind=kind, y=y, n_samples=3, rng=7)
     np.testing.assert_allclose(cheap, np.diag(dense), rtol=1e-12, atol=1e-15)
+
+
+# ---------------------------------------------------------------- exact layer blocks
+
+
+def reference_fisher_by_rows(model, params, X):
+    """(1/N) sum_n J_n^T (diag(p_n) - p_n p_n^T) J_n, row by row with autograd Jacobians of an independent forward pass."""
+    total = np.zeros((model.n_params, model.n_params))
+    for n in range(X.shape[0]):
+        x = X[n : n + 1]
+        jac = autograd.jacobian(lambda theta: reference_logits(model, theta, x)[0])(params)
+        p = probabilities(reference_logits(model, params, x))[0]
+        total += jac.T @ (np.diag(p) - np.outer(p, p)) @ jac
+    return total / X.shape[0]
+
+
+def test_block_diagonal_equals_the_blocks_of_the_dense_fisher(any_problem):
+    model, params, X, _ = any_problem
+    F = ng.fisher(model, params, X)
+    blocks = block_diagonal_fisher(model, params, X)
+    assert [b.shape for b in blocks] == [(s.stop - s.start,) * 2 for s in layer_blocks(model)]
+    for block, layer in zip(blocks, layer_blocks(model)):
+        np.testing.assert_allclose(block, F[layer, layer], rtol=1e-12, atol=1e-15)
+
+
+def test_block_diagonal_equals_a_per_row_autograd_reference(tanh_problem):
+    model, params, X, _ = tanh_problem
+    reference = reference_fisher_by_rows(model, params, X)
+    for block, layer in zip(block_diagonal_fisher(model, params, X), layer_blocks(model)):
+        np.testing.assert_allclose(block, reference[layer, layer], rtol=1e-9, atol=1e-14)
+
+
+@pytest.mark.parametrize("kind", ["empirical", "monte_carlo"])
+def test_block_diagonal_of_other_kinds_matches_the_dense_fisher_of_that_kind(sigmoid_problem, kind):
+    model, params, X, y = sigmoid_problem
+    dense = ng.fisher(model, params, X, kind=kind, y=y, n_samples=3, rng=7)
+    for block, layer in zip(block_diagonal_fisher(model, params, X, kind=kind, y=y, n_samples=3, rng=7), layer_blocks(model)):
+        np.testing.assert_allclose(block, dense[layer, layer], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("damping", [1e-3, 0.5])
+def test_block_diagonal_direction_solves_the_damped_block_system(any_problem, damping):
+    """Reference: numpy's solve of the explicitly assembled block-diagonal matrix plus lambda I."""
+    model, params, X, _ = any_problem
+    blocks = block_diagonal_fisher(model, params, X)
+    g = np.random.default_rng(9).normal(size=model.n_params)
+    expected = np.linalg.solve(block_diagonal(blocks) + damping * np.eye(model.n_params), g)
+    np.testing.assert_allclose(block_diagonal_direction(blocks, g, damping), expected, rtol=1e-8, atol=1e-12)
+
+
+def test_block_diagonal_direction_undamped_is_the_minimum_norm_solution():
+    """Reference: the pseudo-inverse of each planted block, from its planted eigendecomposition."""
+    rng = np.random.default_rng(12)
+    first, _, first_pinv = planted_psd(5, 1, rng, null_noise=1e-16)
+    second, _, second_pinv = planted_psd(3, 1, rng, null_noise=1e-16)
+    g = rng.normal(size=8)
+    expected = np.concatenate([first_pinv @ g[:5], second_pinv @ g[5:]])
+    np.testing.assert_allclose(block_diagonal_direction([first, second], g), expected, rtol=1e-6, atol=1e-8)
+
+
+def test_block_diagonal_keeps_more_than_the_diagonal_and_equals_the_natural_direction_for_one_layer(softmax_problem):
+    """One layer: the block is the whole Fisher, so the block direction is the natural direction."""
+    model, params, X, _ = softmax_problem
+    g = np.random.default_rng(13).normal(size=model.n_params)
+    d = block_diagonal_direction(block_diagonal_fisher(model, params, X), g, 0.01)
+    np.testing.assert_allclose(d, ng.natural_direction(g, ng.fisher(model, params, X), damping=0.01), rtol=1e-10, atol=1e-12)
+
+
+def test_block_diagonal_bad_inputs_raise_value_errors_naming_the_argument(softmax_problem):
+    model, params, X, _ = softmax_problem
+    with pytest.raises(ValueError, match="kind"):
+        block_diagonal_fisher(model, params, X, kind="hessian")
+    with pytest.raises(ValueError, match="params"):
+        block_diagonal_fisher(model, params[:-1], X)
+    blocks = block_diagonal_fisher(model, params, X)
+    with pytest.raises(ValueError, match="blocks"):
+        block_diagonal_direction([], np.ones(3))
+    with pytest.raises(ValueError, match=r"blocks\[0\]"):
+        block_diagonal_direction([np.ones((2, 3))], np.ones(2))
+    with pytest.raises(ValueError, match=r"blocks\[0\]"):
+        block_diagonal_direction([np.full((2, 2), np.nan)], np.ones(2))
+    with pytest.raises(ValueError, match="grad"):
+        block_diagonal_direction(blocks, np.ones(model.n_params + 1))
+    with pytest.raises(ValueError, match="damping"):
+        block_diagonal_direction(blocks, np.ones(model.n_params), damping=-1.0)
+    with pytest.raises(ValueError, match="rtol"):
+        block_diagonal_direction(blocks, np.ones(model.n_params), rtol=-1.0)
 
 
 # ---------------------------------------------------------------- K-FAC factors

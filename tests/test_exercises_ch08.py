@@ -16,15 +16,15 @@ from natgrad.exercises import ch08
 # ---------------------------------------------------------------- K-FAC factors
 
 
-def loop_factors(a, deltas):
+def loop_factors(a, gammas):
     n_rows, n_in = a.shape
     A = np.zeros((n_in + 1, n_in + 1))
-    G = np.zeros((deltas.shape[2], deltas.shape[2]))
+    G = np.zeros((gammas.shape[2], gammas.shape[2]))
     for n in range(n_rows):
         augmented = np.append(a[n], 1.0)
         A += np.outer(augmented, augmented)
-        for k in range(deltas.shape[1]):
-            G += np.outer(deltas[n, k], deltas[n, k])
+        for k in range(gammas.shape[1]):
+            G += np.outer(gammas[n, k], gammas[n, k])
     return A / n_rows, G / n_rows
 
 
@@ -35,8 +35,8 @@ def test_reference_agrees_with_natgrad_on_a_real_layer():
     model = ng.mlp([3, 4, 3])
     rng = np.random.default_rng(0)
     X, params = rng.normal(size=(6, 3)), rng.normal(size=model.n_params)
-    inputs, deltas = _layer_factors(model, params, X, output_factors(ng.softmax(model.logits(params, X)), "exact"))
-    for (A, G), a, d in zip(kfac_factors(model, params, X), inputs, deltas):
+    inputs, gammas = _layer_factors(model, params, X, output_factors(ng.softmax(model.logits(params, X)), "exact"))
+    for (A, G), a, d in zip(kfac_factors(model, params, X), inputs, gammas):
         A_ref, G_ref = loop_factors(a[:, :-1], d)
         np.testing.assert_allclose(A, A_ref, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(G, G_ref, rtol=1e-12, atol=1e-14)
@@ -48,48 +48,48 @@ def test_kfac_accepts_the_loop_reference_and_lists(capsys):
     assert capsys.readouterr().out.count("Correct.") == 2
 
 
-def no_bias(a, deltas):
-    A, G = loop_factors(a, deltas)
+def no_bias(a, gammas):
+    A, G = loop_factors(a, gammas)
     return A[:-1, :-1], G
 
 
-def bias_first(a, deltas):
+def bias_first(a, gammas):
     augmented = np.column_stack([np.ones(len(a)), a])
-    return augmented.T @ augmented / len(a), loop_factors(a, deltas)[1]
+    return augmented.T @ augmented / len(a), loop_factors(a, gammas)[1]
 
 
-def no_one_over_n(a, deltas):
-    A, G = loop_factors(a, deltas)
+def no_one_over_n(a, gammas):
+    A, G = loop_factors(a, gammas)
     return A * len(a), G
 
 
-def mean_over_factors(a, deltas):
-    A, G = loop_factors(a, deltas)
-    return A, G / deltas.shape[1]
+def mean_over_factors(a, gammas):
+    A, G = loop_factors(a, gammas)
+    return A, G / gammas.shape[1]
 
 
-def g_not_divided(a, deltas):
-    A, G = loop_factors(a, deltas)
+def g_not_divided(a, gammas):
+    A, G = loop_factors(a, gammas)
     return A, G * len(a)
 
 
-def first_factor_only(a, deltas):
-    return loop_factors(a, deltas[:, :1])[0], loop_factors(a, deltas[:, :1])[1]
+def first_factor_only(a, gammas):
+    return loop_factors(a, gammas[:, :1])[0], loop_factors(a, gammas[:, :1])[1]
 
 
-def summed_before_outer(a, deltas):
-    summed = deltas.sum(axis=1)
-    return loop_factors(a, deltas)[0], summed.T @ summed / len(a)
+def summed_before_outer(a, gammas):
+    summed = gammas.sum(axis=1)
+    return loop_factors(a, gammas)[0], summed.T @ summed / len(a)
 
 
-def swapped(a, deltas):
-    A, G = loop_factors(a, deltas)
+def swapped(a, gammas):
+    A, G = loop_factors(a, gammas)
     return G, A
 
 
-def in_place(a, deltas):
+def in_place(a, gammas):
     a *= 2.0
-    return loop_factors(a, deltas)
+    return loop_factors(a, gammas)
 
 
 @pytest.mark.parametrize(
@@ -98,16 +98,16 @@ def in_place(a, deltas):
         (no_bias, "no row and column for the bias"),
         (bias_first, "column of ones is in front"),
         (no_one_over_n, "A is N times too large"),
-        (mean_over_factors, "too small by the number of factors"),
-        (g_not_divided, "G is N times too large"),
-        (first_factor_only, "only the first factor"),
+        (mean_over_factors, "Gamma is too small by the number of factors"),
+        (g_not_divided, "Gamma is N times too large"),
+        (first_factor_only, "Gamma uses only the first factor"),
         (summed_before_outer, "summed the factors before the outer product"),
         (swapped, "swapped"),
         (in_place, "in place"),
         (lambda a, d: None, "returned None"),
         (lambda a, d: loop_factors(a, d)[0], "Return a pair"),
         (lambda a, d: (np.eye(a.shape[1] + 1), loop_factors(a, d)[1]), "right shape"),
-        (lambda a, d: (loop_factors(a, d)[0], np.eye(3)), "should have shape"),
+        (lambda a, d: (loop_factors(a, d)[0], np.eye(3)), "Gamma should have shape"),
     ],
 )
 def test_kfac_rejects_typical_mistakes_with_a_specific_hint(answer, phrase, capsys):

@@ -167,3 +167,25 @@ def test_the_budget_is_inclusive():
     """Reference: the documented test KL <= epsilon: a trial exactly at the budget is accepted."""
     result = kl_line_search(lambda q: 0.25, lambda q: -float(q.sum()), np.zeros(2), np.ones(2), kl_budget=0.25)
     assert result.success is True and result.kl == 0.25 and result.step_fraction == 1.0
+
+
+def test_trials_log_every_candidate_in_order_with_its_kl_and_loss():
+    """Reference: the closed-form KL 9 alpha^2 and loss -9 alpha of the quadratic problem at alpha = 1, 1/2, 1/4."""
+    kl_fn, loss_fn, params, step = quadratic_problem()
+    result = kl_line_search(kl_fn, loss_fn, params, step, kl_budget=0.6)  # 9/16 = 0.5625 is the first within
+    fractions = [trial[0] for trial in result.trials]
+    assert fractions == [1.0, 0.5, 0.25]
+    np.testing.assert_allclose([trial[1] for trial in result.trials], [9.0 * a**2 for a in fractions], rtol=1e-12)
+    np.testing.assert_allclose([trial[2] for trial in result.trials], [-9.0 * a for a in fractions], rtol=1e-12)
+    assert result.trials[-1] == (result.step_fraction, result.kl, result.loss)
+
+
+def test_trials_of_a_failed_search_hold_every_rejected_candidate():
+    """Reference: max_backtracks + 1 candidates tried, each logged with the values kl_fn and loss_fn returned."""
+    kl_fn, loss_fn, params, step = quadratic_problem()
+    result = kl_line_search(kl_fn, loss_fn, params, step, kl_budget=1e-6, max_backtracks=3)
+    assert not result.success and len(result.trials) == 4
+    for m, (fraction, kl, loss) in enumerate(result.trials):
+        assert fraction == 0.5**m
+        assert kl == pytest.approx(kl_fn(params + fraction * step)) and loss == pytest.approx(loss_fn(params + fraction * step))
+        assert kl > 1e-6

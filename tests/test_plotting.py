@@ -218,3 +218,43 @@ def test_plot_classes_without_sizes_uses_matplotlib_default(ax):
     collections = plotting.plot_classes(ax, np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0, 1]), ["apple", "banana"])
     for collection in collections:
         np.testing.assert_allclose(collection.get_sizes(), [matplotlib.rcParams["lines.markersize"] ** 2])
+
+
+def test_predicted_classes_matches_a_pointwise_argmax():
+    model = ng.softmax_regression(n_features=2, n_classes=3)
+    params = model.init(np.random.default_rng(5))
+    W, b = params[:6].reshape(2, 3), params[6:]
+    assert np.allclose(model.logits(params, np.array([[0.3, -0.2]])), np.array([0.3, -0.2]) @ W + b)
+    grid = plotting.predicted_classes(model, params, xlim=(-2.0, 1.0), ylim=(0.0, 4.0), n_grid=(7, 5))
+    assert grid.shape == (5, 7)
+    for row, y_value in enumerate(np.linspace(0.0, 4.0, 5)):  # row 0 at ylim[0]
+        for col, x_value in enumerate(np.linspace(-2.0, 1.0, 7)):
+            assert grid[row, col] == int(np.argmax(np.array([x_value, y_value]) @ W + b))
+    assert len(np.unique(grid)) > 1  # the grid is wide enough to cross a boundary: the test can fail
+
+
+def test_predicted_classes_default_grid():
+    model = ng.softmax_regression(n_features=2, n_classes=3)
+    assert plotting.predicted_classes(model, model.init(np.random.default_rng(0)), (0, 1), (0, 1)).shape == (72, 96)
+
+
+@pytest.mark.parametrize(
+    "kwargs, argument",
+    [
+        (dict(xlim=(1.0, 0.0)), "xlim"),
+        (dict(ylim=(0.0, np.inf)), "ylim"),
+        (dict(n_grid=(5,)), "n_grid"),
+        (dict(n_grid=(5, 0)), "n_grid"),
+    ],
+)
+def test_predicted_classes_rejects_bad_input(kwargs, argument):
+    model = ng.softmax_regression(n_features=2, n_classes=3)
+    arguments = dict(xlim=(0.0, 1.0), ylim=(0.0, 1.0)) | kwargs
+    with pytest.raises(ValueError, match=argument):
+        plotting.predicted_classes(model, model.init(np.random.default_rng(0)), **arguments)
+
+
+def test_predicted_classes_rejects_a_model_with_other_than_two_features():
+    model = ng.softmax_regression(n_features=3, n_classes=2)
+    with pytest.raises(ValueError, match="model"):
+        plotting.predicted_classes(model, model.init(np.random.default_rng(0)), (0, 1), (0, 1))

@@ -1,9 +1,9 @@
 r"""Self-checks for the exercises of chapter 8, natural gradient in practice.
 
 * :func:`check_kfac_factors`: the K-FAC factors of one layer from its inputs :math:`a_n` and
-  back-propagated output factors :math:`\delta_{nk}`,
+  output factors carried back to its pre-activations, :math:`\gamma_{nk}`,
   :math:`A = \frac1N\sum_n \tilde a_n \tilde a_n^\top` with :math:`\tilde a_n = [a_n, 1]` and
-  :math:`G = \frac1N \sum_n \sum_k \delta_{nk}\delta_{nk}^\top`;
+  :math:`\Gamma = \frac1N \sum_n \sum_k \gamma_{nk}\gamma_{nk}^\top`;
 * :func:`check_backtracking`: the step fraction accepted by a backtracking line search on the
   true KL, compared with :func:`natgrad.linesearch.kl_line_search`.
 
@@ -21,15 +21,15 @@ _MAX_BACKTRACKS = 20
 
 
 def kfac_layer_problem(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A layer's inputs ``a`` (N = 7, n_in = 3) and output factors ``deltas`` (N, K = 4, n_out = 2), seeded."""
+    """A layer's inputs ``a`` (N = 7, n_in = 3) and carried-back output factors ``gammas`` (N, K = 4, n_out = 2), seeded."""
     rng = np.random.default_rng(seed)
     return rng.normal(size=(7, 3)), rng.normal(size=(7, 4, 2))
 
 
-def _reference_factors(a: np.ndarray, deltas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _reference_factors(a: np.ndarray, gammas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n_rows = a.shape[0]
     augmented = np.column_stack([a, np.ones(n_rows)])
-    return augmented.T @ augmented / n_rows, np.einsum("nko,nkp->op", deltas, deltas) / n_rows
+    return augmented.T @ augmented / n_rows, np.einsum("nko,nkp->op", gammas, gammas) / n_rows
 
 
 def _close(answer: np.ndarray, reference: np.ndarray) -> bool:
@@ -52,56 +52,56 @@ def _diagnose_a(A: np.ndarray, a: np.ndarray) -> str:
     return f"A should have shape {(n_in + 1, n_in + 1)} (inputs plus the bias), got {A.shape}."
 
 
-def _diagnose_g(G: np.ndarray, deltas: np.ndarray) -> str:
-    n_rows, n_factors, n_out = deltas.shape
-    reference = np.einsum("nko,nkp->op", deltas, deltas) / n_rows
-    if _close(G, reference / n_factors):
-        return "G is too small by the number of factors K: sum over k (do not average), then divide by N only."
-    if _close(G, reference * n_rows):
-        return "G is N times too large: divide the sum over rows by N."
-    first = np.einsum("no,np->op", deltas[:, 0], deltas[:, 0]) / n_rows
-    if _close(G, first):
-        return "G uses only the first factor k = 0. The output Fisher of a row is the sum over all k of delta_k delta_k^T."
-    summed = deltas.sum(axis=1)
-    if _close(G, summed.T @ summed / n_rows):
-        return "You summed the factors before the outer product, (sum_k delta_k)(sum_k delta_k)^T. Sum the outer products instead: sum_k delta_k delta_k^T."
-    if G.shape == (n_out, n_out):
-        return "G has the right shape, (n_out, n_out), but the wrong values. It is (1/N) sum_n sum_k delta_nk delta_nk^T."
-    return f"G should have shape {(n_out, n_out)} (outputs by outputs), got {G.shape}."
+def _diagnose_gamma(Gamma: np.ndarray, gammas: np.ndarray) -> str:
+    n_rows, n_factors, n_out = gammas.shape
+    reference = np.einsum("nko,nkp->op", gammas, gammas) / n_rows
+    if _close(Gamma, reference / n_factors):
+        return "Gamma is too small by the number of factors K: sum over k (do not average), then divide by N only."
+    if _close(Gamma, reference * n_rows):
+        return "Gamma is N times too large: divide the sum over rows by N."
+    first = np.einsum("no,np->op", gammas[:, 0], gammas[:, 0]) / n_rows
+    if _close(Gamma, first):
+        return "Gamma uses only the first factor k = 0. The output curvature of a row is the sum over all k of gamma_k gamma_k^T."
+    summed = gammas.sum(axis=1)
+    if _close(Gamma, summed.T @ summed / n_rows):
+        return "You summed the factors before the outer product, (sum_k gamma_k)(sum_k gamma_k)^T. Sum the outer products instead: sum_k gamma_k gamma_k^T."
+    if Gamma.shape == (n_out, n_out):
+        return "Gamma has the right shape, (n_out, n_out), but the wrong values. It is (1/N) sum_n sum_k gamma_nk gamma_nk^T."
+    return f"Gamma should have shape {(n_out, n_out)} (outputs by outputs), got {Gamma.shape}."
 
 
 @forgiving
 def check_kfac_factors(factors_fn) -> Verdict:
-    r"""Check ``factors_fn(a, deltas) -> (A, G)`` for one layer on two seeded problems.
+    r"""Check ``factors_fn(a, gammas) -> (A, Gamma)`` for one layer on two seeded problems.
 
-    ``a`` has shape (N, n_in), ``deltas`` shape (N, K, n_out). The reference is
+    ``a`` has shape (N, n_in), ``gammas`` shape (N, K, n_out). The reference is
     :math:`A = \frac1N \tilde a^\top \tilde a` with the ones column last, and
-    :math:`G = \frac1N \sum_{n,k} \delta_{nk} \delta_{nk}^\top`. Prints and returns a verdict;
+    :math:`\Gamma = \frac1N \sum_{n,k} \gamma_{nk} \gamma_{nk}^\top`. Prints and returns a verdict;
     never raises. Chapter 8.
     """
     if not callable(factors_fn):
-        return verdict(False, "", f"Pass your function itself (a callable (a, deltas) -> (A, G)), not {type(factors_fn).__name__}.")
+        return verdict(False, "", f"Pass your function itself (a callable (a, gammas) -> (A, Gamma)), not {type(factors_fn).__name__}.")
     for seed in (0, 1):
-        a, deltas = kfac_layer_problem(seed)
-        inputs = (a.copy(), deltas.copy())
+        a, gammas = kfac_layer_problem(seed)
+        inputs = (a.copy(), gammas.copy())
         answer = factors_fn(*inputs)
-        if not (np.array_equal(inputs[0], a) and np.array_equal(inputs[1], deltas)):
-            return verdict(False, "", "Your function changed a or deltas in place. Build new arrays instead.")
+        if not (np.array_equal(inputs[0], a) and np.array_equal(inputs[1], gammas)):
+            return verdict(False, "", "Your function changed a or gammas in place. Build new arrays instead.")
         if answer is None:
             return verdict(False, "", "Your function returned None: did you forget the return statement?")
         if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-            return verdict(False, "", "Return a pair (A, G): the input factor first, then the output factor.")
-        A, G = (np.asarray(m, dtype=float) for m in answer)
-        reference_a, reference_g = _reference_factors(a, deltas)
-        if _close(A, reference_g) and _close(G, reference_a):
-            return verdict(False, "", "A and G are swapped: return (A, G), the input factor (with the bias) first.")
+            return verdict(False, "", "Return a pair (A, Gamma): the input factor first, then the output factor.")
+        A, Gamma = (np.asarray(m, dtype=float) for m in answer)
+        reference_a, reference_g = _reference_factors(a, gammas)
+        if _close(A, reference_g) and _close(Gamma, reference_a):
+            return verdict(False, "", "A and Gamma are swapped: return (A, Gamma), the input factor (with the bias) first.")
         if not _close(A, reference_a):
             return verdict(False, "", _diagnose_a(A, a))
-        if not _close(G, reference_g):
-            return verdict(False, "", _diagnose_g(G, deltas))
+        if not _close(Gamma, reference_g):
+            return verdict(False, "", _diagnose_gamma(Gamma, gammas))
     return verdict(
         True,
-        "With these factors np.kron(A, G) is the K-FAC block of the layer, in the parameter order W.ravel() then b.",
+        "With these factors np.kron(A, Gamma) is the K-FAC block of the layer, in the parameter order W.ravel() then b.",
         "",
     )
 
