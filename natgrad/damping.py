@@ -2,25 +2,25 @@ r"""Levenberg-Marquardt adaptation of the damping :math:`\lambda` from the quadr
 
 A natural step is chosen by a quadratic model of the loss on the mini-batch,
 
-.. math:: M(\delta) = L(\theta) + g^\top \delta + \tfrac12 \delta^\top F \delta ,
+.. math:: \hat L(\delta) = L(\theta) + g^\top \delta + \tfrac12 \delta^\top F \delta ,
 
 which is trustworthy only near :math:`\theta`. The damping :math:`\lambda` of
 :math:`F_\lambda = F + \lambda I` decides how near. Levenberg-Marquardt adaptation (Martens,
 2010, section 4.1; Martens and Grosse, 2015, section 6.5) measures after a step how well the
 model predicted it, by the *reduction ratio*
 
-.. math:: \varrho = \frac{L(\theta + \delta) - L(\theta)}{M(\delta) - M(0)} ,
+.. math:: \varrho = \frac{L(\theta + \delta) - L(\theta)}{\hat L(\delta) - \hat L(0)} ,
 
 the actual change of the loss over the predicted one (both on the same batch). Near 1 the
 model is good and :math:`\lambda` can shrink (longer, more curvature-driven steps); small or
 negative, the model overpromised and :math:`\lambda` grows. natgrad's rule, every
 :math:`T_\lambda` iterations:
 
-.. math:: \lambda \leftarrow \begin{cases} \omega_{\downarrow}\lambda & \varrho > 3/4 \\
-          \omega_{\uparrow}\lambda & \varrho < 1/4 \\ \lambda & \text{otherwise,} \end{cases}
+.. math:: \lambda \leftarrow \begin{cases} \tfrac23\lambda & \varrho > 3/4 \\
+          \tfrac32\lambda & \varrho < 1/4 \\ \lambda & \text{otherwise,} \end{cases}
 
-with :math:`\omega_\downarrow = 2/3`, :math:`\omega_\uparrow = 3/2` (Martens, 2010), and
-:math:`\lambda` kept in :math:`[\lambda_{\min}, \lambda_{\max}]`. Chapter 9.
+with the factors of Martens (2010), and
+:math:`\lambda` kept in :math:`[10^{-8}, 10^{8}]`. Chapter 9.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ MIN_DAMPING, MAX_DAMPING = 1e-8, 1e8
 
 
 def predicted_change(grad_dot_step: float, curvature: float) -> float:
-    r"""The quadratic model's change :math:`M(\delta) - M(0) = g^\top\delta + \tfrac12 \delta^\top F \delta`.
+    r"""The quadratic model's change :math:`\hat L(\delta) - \hat L(0) = g^\top\delta + \tfrac12 \delta^\top F \delta`.
 
     ``grad_dot_step`` is :math:`g^\top \delta`, ``curvature`` is :math:`\delta^\top F \delta \ge 0`
     (the undamped Fisher: damping shapes the step, not the prediction). Chapter 9.
@@ -52,7 +52,7 @@ def predicted_change(grad_dot_step: float, curvature: float) -> float:
 
 
 def reduction_ratio(actual: float, predicted: float) -> float:
-    r"""The reduction ratio :math:`\varrho = (L(\theta+\delta) - L(\theta)) / (M(\delta) - M(0))`.
+    r"""The reduction ratio :math:`\varrho = (L(\theta+\delta) - L(\theta)) / (\hat L(\delta) - \hat L(0))`.
 
     ``actual`` is the change of the loss, ``predicted`` the model's change (negative for a
     descent step). A non-finite ``actual`` (the step overflowed) gives :math:`-\infty`, which

@@ -340,7 +340,7 @@ def _eigendecompose(factors, pi_correction: bool) -> list[tuple]:
 
 
 def _kfac_apply(stored, grad, damping: float) -> np.ndarray:
-    r"""Per layer :math:`D = Q_A \big[(Q_A^\top V Q_G) / ((\omega_A + \pi\sqrt\lambda)(\omega_G + \sqrt\lambda/\pi)^\top)\big] Q_G^\top`."""
+    r"""Per layer :math:`D = U_A \big[(U_A^\top V U_G) / ((\omega_A + \pi\sqrt\lambda)(\omega_G + \sqrt\lambda/\pi)^\top)\big] U_G^\top`."""
     pieces, start, root = [], 0, math.sqrt(damping)
     for eig_a, vec_a, eig_g, vec_g, pi in stored:
         damped_a, damped_g = eig_a + pi * root, eig_g + root / pi
@@ -367,13 +367,13 @@ def lm_kfac(
 
     The running factors :math:`A_l, \Gamma_l` are updated every iteration as in :func:`kfac`.
     On the first iteration and every ``inverse_every`` (:math:`T_{\text{inv}}`) iterations after
-    it, their eigendecompositions :math:`A = Q_A \operatorname{diag}(\omega_A) Q_A^\top`,
-    :math:`\Gamma = Q_G \operatorname{diag}(\omega_G) Q_G^\top` are recomputed, charged
+    it, their eigendecompositions :math:`A = U_A \operatorname{diag}(\omega_A) U_A^\top`,
+    :math:`\Gamma = U_G \operatorname{diag}(\omega_G) U_G^\top` are recomputed, charged
     :func:`kfac_inverse_cost`; between refreshes the stored ones serve, with the *current*
     factored damping, which eigenvalues make exact:
 
     .. math:: (A + \pi\sqrt\lambda I) \otimes (\Gamma + \tfrac{\sqrt\lambda}{\pi} I)
-              = (Q_A \otimes Q_G)\, \operatorname{diag}\big((\omega_A + \pi\sqrt\lambda) \otimes (\omega_G + \tfrac{\sqrt\lambda}{\pi})\big)\, (Q_A \otimes Q_G)^\top .
+              = (U_A \otimes U_G)\, \operatorname{diag}\big((\omega_A + \pi\sqrt\lambda) \otimes (\omega_G + \tfrac{\sqrt\lambda}{\pi})\big)\, (U_A \otimes U_G)^\top .
 
     The step is the KL-budgeted step of :func:`kfac`. Every ``damping_every``
     (:math:`T_\lambda`) iterations (0: never), :math:`\lambda` adapts by the reduction ratio
