@@ -12,7 +12,7 @@ export PYTHONHASHSEED := 0
 DETERMINISTIC := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 
-.PHONY: help install test unit notebooks build book pdf execute lab bench mutation clean
+.PHONY: help install test unit notebooks build book pdf execute lab bench experiments mutation clean
 
 help:
 	@echo "make book     set up .venv, build the HTML book into _build/html"
@@ -21,6 +21,7 @@ help:
 	@echo "make lab      open the chapters in JupyterLab"
 	@echo "make execute  re-execute every chapter in a fresh kernel and save the outputs (and the indexes)"
 	@echo "make bench    run the speed benchmarks (ratios against baselines measured in the same run)"
+	@echo "make experiments  re-run chapter 9's race (about 15 minutes) and rewrite book/data/race.json"
 	@echo "make mutation mutation-test natgrad with mutmut (long: see tests/MUTATION.md); not part of make test"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -76,6 +77,12 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# Chapter 9's race: every method tuned on the same budget, the winners on five fresh seeds.
+# Single-threaded BLAS (reproducible to the last digit, which tests/test_experiments.py
+# checks) and low priority on a shared machine; progress on stderr.
+experiments: $(STAMP)
+	$(DETERMINISTIC) nice -n 10 $(BIN)/python experiments/race.py
 
 # Mutation testing of every natgrad module against the unit tests ([tool.mutmut] in
 # pyproject.toml), from scratch, one worker, at low priority; then the per-module score,

@@ -28,6 +28,7 @@ REVISED: list[str] = [
     "06_invariance",
     "07_stability",
     "08_practice",
+    "09_race",
     "10_second_order",
     "11_first_order_and_bayes",
 ]

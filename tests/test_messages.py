@@ -364,7 +364,7 @@ CASES = {
     "accuracy y": (lambda: opt.accuracy(MODEL, PARAMS, X, Y[:4]), "y: expected 5 integer labels, got shape (4,) and dtype int64"),
     "train model": (lambda: _train(model="model"), MODEL_MESSAGE),
     "train optimizer": (lambda: _train(optimizer="sgd"), "optimizer: expected an Optimizer (from sgd, adam, natural_gradient, kfac, ...), got str"),
-    "train optimizer.method": (lambda: _train(optimizer=opt.Optimizer("newton", lambda p: None, None)), "optimizer.method: expected one of 'sgd', 'adam', 'natural', 'kfac', 'diagonal', got 'newton'"),
+    "train optimizer.method": (lambda: _train(optimizer=opt.Optimizer("newton", lambda p: None, None)), "optimizer.method: expected one of 'sgd', 'momentum', 'adam', 'natural', 'kfac', 'diagonal', got 'newton'"),
     "train params0": (lambda: _train(params0=PARAMS[:-1]), "params0: expected a flat vector of length 16, got shape (15,)"),
     "train X_train empty": (lambda: _train(X_train=np.zeros((0, 3)), y_train=np.zeros(0, dtype=int)), "X_train: expected shape (N, 3) with N >= 1, got (0, 3)"),
     "train X_train NaN": (lambda: _train(X_train=np.full((5, 3), np.nan)), f"X_train: {FINITE}"),

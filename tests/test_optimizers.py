@@ -481,3 +481,188 @@ def test_train_batches_come_from_the_first_of_two_generators_spawned_from_seed(p
     batch_rng = np.random.default_rng(np.random.SeedSequence(4).spawn(2)[0])
     expected = np.concatenate([batch_rng.permutation(24), batch_rng.permutation(24)]).reshape(6, 8)
     np.testing.assert_array_equal(np.array(recorder.rows), expected)
+
+
+# --- chapter 9: momentum, Levenberg-Marquardt damping, K-FAC with stored inverses
+
+
+def test_the_cost_model_charges_a_fisher_vector_product_as_one_gradient():
+    """The book's one cost model (chapter 4): a product at a stored linearisation costs one gradient."""
+    assert opt.COSTS == {"gradient": 1.0, "fvp": 1.0, "curvature_pass": 1.0, "forward": 0.5}
+
+
+def test_heavy_ball_momentum_matches_a_hand_written_loop(problem):
+    model, params, X, y, _, _ = problem
+    method = opt.momentum(0.1, momentum=0.8)
+    state, theta, velocity, reference = method.init(params), params.copy(), np.zeros_like(params), params.copy()
+    for t in range(3):
+        rows = slice(8 * t, 8 * t + 8)
+        theta, state, cost = method.update(model, theta, state, X[rows], y[rows], batch_grad(model, theta, X[rows], y[rows]), None)
+        velocity = 0.8 * velocity + batch_grad(model, reference, X[rows], y[rows])
+        reference = reference - 0.1 * velocity
+        np.testing.assert_allclose(theta, reference, rtol=1e-13, atol=1e-15)
+        assert cost == 0.0
+
+
+def test_nesterov_momentum_is_sutskevers_look_ahead_in_shifted_coordinates():
+    """Reference: v <- mu v - eta grad(theta + mu v), theta <- theta + v (Sutskever et al., 2013) on a
+    quadratic; natgrad's iterates are the look-ahead points theta + mu v."""
+    rng = np.random.default_rng(3)
+    root = rng.normal(size=(4, 4))
+    A = root @ root.T + np.eye(4)
+    gradient = lambda theta: A @ theta  # noqa: E731
+    method = opt.momentum(0.05, momentum=0.9, nesterov=True)
+    phi, state = rng.normal(size=4), np.zeros(4)
+    theta, v = phi.copy(), np.zeros(4)
+    for _ in range(6):
+        phi, state, _ = method.update(None, phi, state, None, None, gradient(phi), None)
+        v = 0.9 * v - 0.05 * gradient(theta + 0.9 * v)
+        theta = theta + v
+        np.testing.assert_allclose(phi, theta + 0.9 * v, rtol=1e-12, atol=1e-14)
+
+
+def test_zero_momentum_is_plain_sgd(problem):
+    model, params, X, y, _, _ = problem
+    g = batch_grad(model, params, X, y)
+    for nesterov in (False, True):
+        method = opt.momentum(0.3, momentum=0.0, nesterov=nesterov)
+        new, _, _ = method.update(model, params, method.init(params), X, y, g, None)
+        np.testing.assert_allclose(new, params - 0.3 * g, rtol=1e-15)
+
+
+def test_lm_natural_gradient_without_adaptation_is_the_fixed_damping_method(problem):
+    model, params, X, y, _, _ = problem
+    g = batch_grad(model, params, X, y)
+    fixed, _, fixed_cost = opt.natural_gradient(1e-3, 0.2, cg_iters=4).update(model, params, None, X, y, g, None)
+    lm = opt.lm_natural_gradient(1e-3, initial_damping=0.2, cg_iters=4, damping_every=0)
+    new, state, cost = lm.update(model, params, lm.init(params), X, y, g, None)
+    np.testing.assert_array_equal(new, fixed)
+    assert cost == fixed_cost == 4 and state.damping == 0.2 and np.isnan(state.ratio)
+    assert (state.count, state.at_cap, state.at_budget) == (1, 0, 1)
+
+
+@pytest.mark.parametrize("kl_budget", [1e-3, 10.0])
+def test_lm_natural_gradient_measures_the_reduction_ratio_against_the_dense_quadratic_model(problem, kl_budget):
+    """Reference: M(delta) - M(0) with the dense batch Fisher, the loss change by autograd's loss."""
+    model, params, X, y, _, _ = problem
+    g = batch_grad(model, params, X, y)
+    lm = opt.lm_natural_gradient(kl_budget, initial_damping=0.3, cg_iters=5)
+    new, state, cost = lm.update(model, params, lm.init(params), X, y, g, None)
+    delta = new - params
+    F = ng.fisher(model, params, X)
+    predicted = g @ delta + 0.5 * delta @ F @ delta
+    actual = ng.cross_entropy(model, new, X, y) - ng.cross_entropy(model, params, X, y)
+    assert state.ratio == pytest.approx(actual / predicted, rel=1e-8)
+    expected = 0.3 * (2 / 3 if state.ratio > 0.75 else 1.5 if state.ratio < 0.25 else 1.0)
+    assert state.damping == pytest.approx(expected, rel=1e-15)
+    assert cost == 5 * opt.COSTS["fvp"] + opt.COSTS["forward"]
+    assert (state.at_cap, state.at_budget) == ((1, 0) if kl_budget == 10.0 else (0, 1))
+
+
+def test_on_an_exactly_quadratic_loss_the_ratio_is_one_and_the_damping_shrinks():
+    """Linear regression with unit-variance Gaussian noise: the loss is quadratic with Hessian F, so rho = 1."""
+    model = ng.linear_regression(3, 2)
+    rng = np.random.default_rng(9)
+    X, Y, params = rng.normal(size=(20, 3)), rng.normal(size=(20, 2)), rng.normal(size=model.n_params)
+    g = grad(lambda p: ng.negative_log_likelihood(model, p, X, Y))(params)
+    for method in (opt.lm_natural_gradient(1e-2, initial_damping=0.5, cg_iters=3), opt.lm_kfac(1e-2, initial_damping=0.5, damping_every=1)):
+        _, state, _ = method.update(model, params, method.init(params), X, Y, g, np.random.default_rng(1))
+        assert state.ratio == pytest.approx(1.0, abs=1e-9)
+        assert state.damping == pytest.approx(0.5 * 2 / 3, rel=1e-15)
+
+
+def test_lm_natural_gradient_adapts_only_every_damping_every_iterations(problem):
+    model, params, X, y, _, _ = problem
+    lm = opt.lm_natural_gradient(1e-3, initial_damping=0.3, cg_iters=2, damping_every=3)
+    state, theta, dampings, costs = lm.init(params), params, [], []
+    for _ in range(6):
+        theta, state, cost = lm.update(model, theta, state, X, y, batch_grad(model, theta, X, y), None)
+        dampings.append(state.damping)
+        costs.append(cost)
+    assert dampings[0] == dampings[1] == 0.3 and dampings[3] == dampings[2] and dampings[4] == dampings[2]
+    assert dampings[2] != 0.3
+    assert costs == [2, 2, 2.5, 2, 2, 2.5]
+
+
+def test_lm_kfac_with_fresh_inverses_and_fixed_damping_is_kfac(problem):
+    model, params, X, y, _, _ = problem
+    kfac, lm = opt.kfac(1e-3, 0.05), opt.lm_kfac(1e-3, initial_damping=0.05, damping_every=0, inverse_every=1)
+    state_kfac, state_lm, theta_kfac, theta_lm = kfac.init(params), lm.init(params), params, params
+    rng_kfac, rng_lm = np.random.default_rng(2), np.random.default_rng(2)
+    for _ in range(3):
+        theta_kfac, state_kfac, cost_kfac = kfac.update(model, theta_kfac, state_kfac, X, y, batch_grad(model, theta_kfac, X, y), rng_kfac)
+        theta_lm, state_lm, cost_lm = lm.update(model, theta_lm, state_lm, X, y, batch_grad(model, theta_lm, X, y), rng_lm)
+        np.testing.assert_allclose(theta_lm, theta_kfac, rtol=1e-9, atol=1e-12)
+        assert cost_lm == pytest.approx(cost_kfac + opt.kfac_inverse_cost(model, X.shape[0]), rel=1e-15)
+
+
+def test_lm_kfac_reuses_the_eigendecomposition_until_the_next_refresh(problem):
+    """Reference: a dense solve with the factors of the refresh iteration and the current damping."""
+    model, params, X, y, _, _ = problem
+    lm = opt.lm_kfac(1e-3, initial_damping=0.05, damping_every=0, inverse_every=3)
+    state, theta, rng = lm.init(params), params, np.random.default_rng(6)
+    refresh_cost = opt.kfac_inverse_cost(model, X.shape[0])
+    for iteration in range(1, 6):
+        g = batch_grad(model, theta, X, y)
+        new, state, cost = lm.update(model, theta, state, X, y, g, rng)
+        if iteration in (1, 4):
+            stored = state.averages
+            assert cost == pytest.approx(1.0 + refresh_cost, rel=1e-15)
+        else:
+            assert cost == 1.0
+            assert not all(np.array_equal(A, B) for (A, _), (B, _) in zip(stored, state.averages))
+        d = np.linalg.solve(kfac_matrix(stored, 0.05), g)
+        np.testing.assert_allclose(new, theta - min(1.0, np.sqrt(2e-3 / (g @ d))) * d, rtol=1e-8, atol=1e-12)
+        theta = new
+
+
+def test_lm_kfac_measures_the_ratio_with_the_exact_batch_fisher(problem):
+    model, params, X, y, _, _ = problem
+    g = batch_grad(model, params, X, y)
+    lm = opt.lm_kfac(1e-2, initial_damping=0.4, damping_every=1)
+    new, state, cost = lm.update(model, params, lm.init(params), X, y, g, np.random.default_rng(0))
+    delta = new - params
+    predicted = g @ delta + 0.5 * delta @ ng.fisher(model, params, X) @ delta
+    actual = ng.cross_entropy(model, new, X, y) - ng.cross_entropy(model, params, X, y)
+    assert state.ratio == pytest.approx(actual / predicted, rel=1e-8)
+    assert cost == pytest.approx(1.0 + opt.kfac_inverse_cost(model, X.shape[0]) + 2 * opt.COSTS["forward"], rel=1e-15)
+
+
+def test_kfac_inverse_cost_counts_nine_n_cubed_per_factor_against_six_b_p_per_gradient():
+    model = ng.mlp([3, 4, 3])  # factors of sizes 4 and 4, then 5 and 3; P = 31
+    assert opt.kfac_inverse_cost(model, 10) == pytest.approx(9 * (4**3 + 4**3 + 5**3 + 3**3) / (6 * 10 * 31), rel=1e-15)
+
+
+def test_a_step_with_no_descent_is_not_taken_and_counts_neither_at_cap_nor_at_budget(problem):
+    model, params, X, y, _, _ = problem
+    for method in (opt.lm_natural_gradient(1e-3), opt.lm_kfac(1e-3)):
+        new, state, _ = method.update(model, params, method.init(params), X, y, np.zeros(model.n_params), np.random.default_rng(0))
+        np.testing.assert_array_equal(new, params)
+        assert (state.at_cap, state.at_budget, state.damping) == (0, 0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: opt.momentum(0.0), "learning_rate: expected a finite number > 0, got 0.0"),
+        (lambda: opt.momentum(0.1, momentum=1.0), "momentum: expected a number in [0, 1), got 1.0"),
+        (lambda: opt.momentum(0.1, momentum=-0.1), "momentum: expected a finite number >= 0, got -0.1"),
+        (lambda: opt.momentum(0.1, nesterov=1), "nesterov: expected True or False, got 1"),
+        (lambda: opt.lm_natural_gradient(0.0), "kl_budget: expected a finite number > 0, got 0.0"),
+        (lambda: opt.lm_natural_gradient(0.1, initial_damping=0.0), "initial_damping: expected a finite number > 0, got 0.0"),
+        (lambda: opt.lm_natural_gradient(0.1, cg_iters=0), "cg_iters: expected an integer >= 1, got 0"),
+        (lambda: opt.lm_natural_gradient(0.1, max_step=-1.0), "max_step: expected a finite number > 0, got -1.0"),
+        (lambda: opt.lm_natural_gradient(0.1, damping_every=-1), "damping_every: expected an integer >= 0 (0: never adapt), got -1"),
+        (lambda: opt.lm_kfac(0.1, damping_every=1.5), "damping_every: expected an integer >= 0 (0: never adapt), got 1.5"),
+        (lambda: opt.lm_kfac(0.1, inverse_every=0), "inverse_every: expected an integer >= 1, got 0"),
+        (lambda: opt.lm_kfac(0.1, factor_decay=1.0), "factor_decay: expected a number in [0, 1), got 1.0"),
+        (lambda: opt.lm_kfac(0.1, n_samples=0), "n_samples: expected an integer >= 1, got 0"),
+        (lambda: opt.lm_kfac(0.1, pi_correction=None), "pi_correction: expected True or False, got None"),
+        (lambda: opt.kfac_inverse_cost("net", 10), "model: expected a natgrad Model (from ng.mlp or a one-layer constructor such as ng.softmax_regression), got str"),
+        (lambda: opt.kfac_inverse_cost(ng.mlp([3, 4, 3]), 0), "batch_size: expected an integer >= 1, got 0"),
+    ],
+)
+def test_chapter_9_optimizers_reject_bad_settings_naming_the_argument(call, message):
+    with pytest.raises(ValueError) as error:
+        call()
+    assert str(error.value) == message
