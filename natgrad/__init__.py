@@ -7,8 +7,9 @@ the book's order: :mod:`~natgrad.descent` (chapter 1), :mod:`~natgrad.distributi
 :mod:`~natgrad.linear_gaussian` (chapters 4-5), :mod:`~natgrad.solvers` and
 :mod:`~natgrad.steps` (chapters 5 and 8), :mod:`~natgrad.constrained` (chapter 5),
 :mod:`~natgrad.reparametrize` (chapter 6), :mod:`~natgrad.minibatch` (chapter 7),
-:mod:`~natgrad.curvature`, :mod:`~natgrad.linesearch` and :mod:`~natgrad.optimizers`
-(chapter 8), :mod:`~natgrad.glm` and :mod:`~natgrad.gauss_newton` (chapter 9's second-order
+:mod:`~natgrad.curvature` and :mod:`~natgrad.linesearch` (chapter 8),
+:mod:`~natgrad.optimizers`, :mod:`~natgrad.damping` and :mod:`~natgrad.race` (chapter 9's
+race), :mod:`~natgrad.glm` and :mod:`~natgrad.gauss_newton` (chapter 10's second-order
 relatives), :mod:`~natgrad.adam`, :mod:`~natgrad.policy`, :mod:`~natgrad.mirror` and
 :mod:`~natgrad.variational` (chapter 11's first-order and probabilistic relatives), with
 :mod:`~natgrad.family` keeping their first-edition names;
@@ -23,6 +24,7 @@ from natgrad import (
     animation,
     constrained,
     curvature,
+    damping,
     datasets,
     exercises,
     family,
@@ -38,6 +40,7 @@ from natgrad import (
     plotting,
     policy,
     printing,
+    race,
     reparametrize,
     variational,
 )

@@ -1,4 +1,4 @@
-"""The first edition's home of chapter 9's methods, kept so that old code keeps working.
+"""The first edition's home of its chapter 9's methods (now chapters 10 and 11), kept so that old code keeps working.
 
 Each method now lives in the module named after its concept: Fisher scoring and IRLS in
 :mod:`natgrad.glm`, the Gauss-Newton matrix in :mod:`natgrad.gauss_newton`, Adam's direction in
