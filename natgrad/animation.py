@@ -27,6 +27,8 @@ import re
 from dataclasses import dataclass
 from numbers import Integral
 
+import numpy as np
+
 from natgrad._checks import one_of, positive_finite
 
 LOOP_MODES = ("once", "loop", "reflect")
@@ -229,3 +231,42 @@ def step_replay(model, params, steps, X, y, class_names, *, xlim, ylim, n_frames
     draw(0)
     animation = FuncAnimation(fig, draw, frames=n_frames, interval=250, blit=False)
     return StepReplay(animation=animation, distances=distances, fractions=fractions, kls=kls, draw=draw)
+
+
+def animate_paths(fig, paths, *, interval: float = 200.0):
+    r"""A ``FuncAnimation`` that walks optimisation paths forward one iterate per frame.
+
+    ``paths`` is a list of ``(line, path)`` pairs: a matplotlib ``Line2D`` already on the
+    figure (its style and label are kept) and an array of shape (T, 2) of iterates
+    :math:`\theta_0, \dots, \theta_{T-1}`, all of the same length T. Frame :math:`t` shows
+    :math:`\theta_0, \dots, \theta_t` of every path, so the frames are the steps
+    :math:`t = 0, \dots, T-1`. Pass the result to :func:`animated_figure`. Chapter 1.
+    """
+    from matplotlib.animation import FuncAnimation
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    if not isinstance(fig, Figure):
+        raise ValueError(f"fig: expected a matplotlib Figure, got {type(fig).__name__}")
+    if not isinstance(paths, (list, tuple)) or not paths:
+        raise ValueError("paths: expected a non-empty list of (line, path) pairs")
+    checked = []
+    for index, pair in enumerate(paths):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or not isinstance(pair[0], Line2D):
+            raise ValueError(f"paths: entry {index} is not a (matplotlib Line2D, path) pair")
+        path = np.asarray(pair[1], dtype=float)
+        if path.ndim != 2 or path.shape[1] != 2 or path.shape[0] < 1 or not np.all(np.isfinite(path)):
+            raise ValueError(f"paths: entry {index} is not a finite array of shape (T, 2), got shape {path.shape}")
+        checked.append((pair[0], path))
+    n_frames = checked[0][1].shape[0]
+    if any(path.shape[0] != n_frames for _, path in checked):
+        raise ValueError("paths: expected paths of equal length, one iterate per frame")
+    positive_finite(interval, "interval")
+
+    def draw(t):
+        for line, path in checked:
+            line.set_data(path[: t + 1, 0], path[: t + 1, 1])
+        return [line for line, _ in checked]
+
+    draw(0)
+    return FuncAnimation(fig, draw, frames=n_frames, interval=interval, blit=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 
-from natgrad._checks import one_of, positive_int
+from natgrad._checks import one_of, positive_finite, positive_int
 
 OKABE_ITO = {
     "black": "#000000",
@@ -165,3 +165,33 @@ def predicted_classes(model, params, xlim, ylim, n_grid: tuple[int, int] = (96, 
     xs, ys = np.meshgrid(np.linspace(*xlim, n_x), np.linspace(*ylim, n_y))
     points = np.column_stack([xs.ravel(), ys.ravel()])
     return np.asarray(model.logits(params, points)).argmax(axis=1).reshape(n_y, n_x)
+
+
+def radial_level_set(fn, level: float, n_points: int = 120, r_max: float = 1e3, n_bisections: int = 60) -> np.ndarray:
+    r"""The closed curve :math:`\{\delta \in \mathbb R^2 : f(\delta) = \text{level}\}` around the origin, ray by ray.
+
+    ``fn`` maps an array of offsets of shape (n, 2) to n values; it must be 0 at the origin
+    and increase along every ray :math:`r \mapsto f(r u)`, :math:`r \ge 0`, as a KL
+    divergence :math:`\delta \mapsto \mathrm{KL}(\theta, \theta + \delta)` of a model with
+    logits linear in :math:`\theta` does (chapter 3). For ``n_points`` unit directions
+    :math:`u_\phi = (\cos\phi, \sin\phi)`, bisection on :math:`[0, r_{\max}]` finds the
+    radius :math:`r_\phi` with :math:`f(r_\phi u_\phi) = \text{level}`; returns the points
+    :math:`r_\phi u_\phi`, shape (n_points, 2). Raises ``ValueError`` if some ray does not
+    reach the level by ``r_max``.
+    """
+    if not callable(fn):
+        raise ValueError(f"fn: expected a callable offsets -> values, got {type(fn).__name__}")
+    positive_finite(level, "level")
+    n_points = positive_int(n_points, "n_points")
+    positive_finite(r_max, "r_max")
+    n_bisections = positive_int(n_bisections, "n_bisections")
+    angles = np.linspace(0.0, 2.0 * np.pi, n_points, endpoint=False)
+    directions = np.column_stack([np.cos(angles), np.sin(angles)])
+    if np.any(np.asarray(fn(r_max * directions), dtype=float) < level):
+        raise ValueError(f"r_max: some ray does not reach the level {level} within r_max = {r_max}")
+    low, high = np.zeros(n_points), np.full(n_points, float(r_max))
+    for _ in range(n_bisections):
+        middle = 0.5 * (low + high)
+        below = np.asarray(fn(middle[:, None] * directions), dtype=float) < level
+        low, high = np.where(below, middle, low), np.where(below, high, middle)
+    return 0.5 * (low + high)[:, None] * directions

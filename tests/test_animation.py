@@ -208,3 +208,41 @@ def test_step_replay_rejects_bad_arguments_by_name(change, argument):
     with pytest.raises(ValueError, match=argument):
         step_replay(**arguments, xlim=(-3, 3), ylim=(-3, 3))
     plt.close("all")
+
+
+def test_animate_paths_walks_every_path_one_step_per_frame():
+    """Reference: frame t of the animation draws exactly rows 0..t of each path."""
+    from natgrad.animation import animate_paths
+
+    fig, ax = plt.subplots(figsize=(2, 1.6), dpi=50)
+    path_a = np.column_stack([np.arange(4.0), np.zeros(4)])
+    path_b = np.column_stack([np.zeros(4), -np.arange(4.0)])
+    (line_a,) = ax.plot([], [], "o-")
+    (line_b,) = ax.plot([], [], "s--")
+    anim = animate_paths(fig, [(line_a, path_a), (line_b, path_b)], interval=100)
+    assert len(list(anim.new_frame_seq())) == 4
+    np.testing.assert_array_equal(np.column_stack(line_a.get_data()), path_a[:1])  # the first frame is drawn at once
+    for t in [2, 3, 0]:
+        anim._func(t)
+        np.testing.assert_array_equal(np.column_stack(line_a.get_data()), path_a[: t + 1])
+        np.testing.assert_array_equal(np.column_stack(line_b.get_data()), path_b[: t + 1])
+    figure = animated_figure(anim, alt="Two paths grow one step per frame.")
+    assert figure.n_frames == 4
+    assert line_b.get_linestyle() == "--" and line_b.get_marker() == "s"  # the caller's style is kept
+
+
+def test_animate_paths_rejects_bad_input():
+    from natgrad.animation import animate_paths
+
+    fig, ax = plt.subplots()
+    (line,) = ax.plot([], [])
+    good = np.zeros((3, 2))
+    for paths in [[], None, [(line,)], [("not a line", good)], [(line, np.zeros((3, 3)))], [(line, np.full((3, 2), np.nan))],
+                  [(line, good), (line, np.zeros((4, 2)))]]:
+        with pytest.raises(ValueError, match="paths"):
+            animate_paths(fig, paths)
+    with pytest.raises(ValueError, match="fig"):
+        animate_paths(ax, [(line, good)])
+    with pytest.raises(ValueError, match="interval"):
+        animate_paths(fig, [(line, good)], interval=0.0)
+    plt.close(fig)

@@ -75,3 +75,36 @@ def test_gradient_descent_overflow_and_nan_raise_no_warning():
         warnings.simplefilter("error")
         path = ng.gradient_descent(grad_fn, np.zeros(1), 10.0, 2)
     assert path[1, 0] == -np.inf and np.isnan(path[2, 0])
+
+
+def test_steps_to_reach_is_the_first_step_within_the_tolerance():
+    """Reference: a linear scan written out by hand."""
+    gaps = np.array([3.0, 1.0, 2e-6, 1e-6, 5e-7, 2.0, 1e-9])
+    expected = next(t for t, gap in enumerate(gaps) if gap <= 1e-6)
+    assert ng.descent.steps_to_reach(gaps, 1e-6) == expected == 3
+    assert ng.descent.steps_to_reach(gaps, 1e-6) is not None
+    assert ng.descent.steps_to_reach(gaps, 5.0) == 0  # the start already counts
+    assert ng.descent.steps_to_reach(gaps, 1e-10) is None
+    assert ng.descent.steps_to_reach(list(gaps), 0.0) is None
+    assert ng.descent.steps_to_reach([0.0, 1.0], 0.0) == 0  # the tolerance itself is reached
+    assert isinstance(ng.descent.steps_to_reach(gaps, 1e-6), int)
+
+
+def test_steps_to_reach_on_a_gradient_descent_path():
+    """Reference: on L = x^2 / 2 with rate lr, the gap after t steps is (1 - lr)^(2t) / 2."""
+    lr, x0, tol = 0.1, 1.0, 1e-6
+    path = ng.gradient_descent(lambda x: x, np.array([x0]), lr, n_steps=200)
+    gaps = 0.5 * path[:, 0] ** 2
+    expected = int(np.ceil(np.log(2 * tol / x0**2) / (2 * np.log(1 - lr))))
+    assert ng.descent.steps_to_reach(gaps, tol) == expected
+
+
+def test_steps_to_reach_skips_nan_and_rejects_bad_input():
+    assert ng.descent.steps_to_reach([np.nan, np.inf, 0.5, 1e-7], 1e-6) == 3
+    assert ng.descent.steps_to_reach([np.nan, np.nan], 1e-6) is None
+    for gaps in [[], np.zeros((2, 2)), ["a", "b"], 3.0]:
+        with pytest.raises(ValueError, match="gaps"):
+            ng.descent.steps_to_reach(gaps, 1e-6)
+    for tolerance in [-1e-6, np.nan, np.inf, True, "1e-6"]:
+        with pytest.raises(ValueError, match="tolerance"):
+            ng.descent.steps_to_reach([1.0, 0.0], tolerance)

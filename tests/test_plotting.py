@@ -258,3 +258,35 @@ def test_predicted_classes_rejects_a_model_with_other_than_two_features():
     model = ng.softmax_regression(n_features=3, n_classes=2)
     with pytest.raises(ValueError, match="model"):
         plotting.predicted_classes(model, model.init(np.random.default_rng(0)), (0, 1), (0, 1))
+
+
+def test_radial_level_set_of_a_quadratic_is_its_ellipse():
+    """Reference: for f(d) = 1/2 d^T A d the level set along u has r = sqrt(2 level / u^T A u)."""
+    A = np.array([[2.0, 0.6], [0.6, 0.5]])
+    level = 0.3
+    points = ng.plotting.radial_level_set(lambda d: 0.5 * np.einsum("ni,ij,nj->n", d, A, d), level, n_points=37)
+    assert points.shape == (37, 2)
+    np.testing.assert_allclose(0.5 * np.einsum("ni,ij,nj->n", points, A, points), level, rtol=1e-10)
+    angles = np.arctan2(points[:, 1], points[:, 0]) % (2 * np.pi)
+    np.testing.assert_allclose(angles, np.linspace(0, 2 * np.pi, 37, endpoint=False), atol=1e-12)
+
+
+def test_radial_level_set_of_a_non_quadratic():
+    """Reference: |d|^4 = level is the circle of radius level^(1/4); an off-centre bowl shifts it."""
+    points = ng.plotting.radial_level_set(lambda d: np.sum(d**2, axis=1) ** 2, 16.0, n_points=8, r_max=10.0)
+    np.testing.assert_allclose(np.linalg.norm(points, axis=1), 2.0, rtol=1e-12)
+    # f = |d|^2 + d_1: along +x the root of r^2 + r = 2 is 1, along -x the root of r^2 - r = 2 is 2.
+    points = ng.plotting.radial_level_set(lambda d: np.sum(d**2, axis=1) + d[:, 0], 2.0, n_points=2, r_max=10.0)
+    np.testing.assert_allclose(points, [[1.0, 0.0], [-2.0, 0.0]], atol=1e-12)
+
+
+def test_radial_level_set_rejects_bad_input():
+    quadratic = lambda d: np.sum(d**2, axis=1)  # noqa: E731
+    with pytest.raises(ValueError, match="r_max"):
+        ng.plotting.radial_level_set(quadratic, 4.0, r_max=1.0)
+    for kwargs, name in [({"level": 0.0}, "level"), ({"level": np.nan}, "level"), ({"level": 1.0, "n_points": 0}, "n_points"),
+                         ({"level": 1.0, "r_max": -1.0}, "r_max"), ({"level": 1.0, "n_bisections": 0}, "n_bisections")]:
+        with pytest.raises(ValueError, match=name):
+            ng.plotting.radial_level_set(quadratic, **kwargs)
+    with pytest.raises(ValueError, match="fn"):
+        ng.plotting.radial_level_set("not a function", 1.0)

@@ -109,10 +109,10 @@ def check_probability_function(probability_fn) -> Verdict:
 def check_invisible_on_line(delta) -> Verdict:
     r"""Check that ``delta`` changes no prediction on the line of equal features, and some prediction off it.
 
-    For softmax regression a step ``delta`` changes the logits by :math:`x^\top \Delta W + \Delta b`
+    For softmax regression a step ``delta`` changes the logits by :math:`\Delta W^\top x + \Delta b`
     whatever :math:`\theta` is, and the softmax ignores a change that is the same for all three
-    classes (chapter 2, *Directions that change no prediction*). On the inputs :math:`x = (t, t)`
-    the change is :math:`t\,(\Delta W_{1k} + \Delta W_{2k}) + \Delta b_k`, so ``delta`` is invisible
+    classes (chapter 2, *Directions that change no prediction*). On the inputs of the line, where
+    :math:`x_1 = x_2`, the change is :math:`x_1 (\Delta W_{1k} + \Delta W_{2k}) + \Delta b_k`, so ``delta`` is invisible
     on the line exactly when the column sums of :math:`\Delta W` and the biases are each the same
     in all classes. The exercise asks for more than the chapter's three directions, which are
     invisible for every input: each row of :math:`\Delta W` must not be the same in all classes.
@@ -145,8 +145,8 @@ def check_invisible_on_line(delta) -> Verdict:
         off_line = np.array([1.0, 0.0]) @ W + b
         return verdict(
             True,
-            "Your perturbation moves the three logits of every input (t, t) by the same amount, so no prediction on the "
-            f"line changes; at the input (1, 0), off the line, it moves them by {off_line[0]:.3g}, {off_line[1]:.3g}, "
+            "Your perturbation moves the three logits of every input on the line (both features equal) by the same "
+            f"amount, so no prediction on the line changes; at the input (1, 0), off the line, it moves them by {off_line[0]:.3g}, {off_line[1]:.3g}, "
             f"{off_line[2]:.3g}, so it is visible there.",
             "",
         )
