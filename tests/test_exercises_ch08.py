@@ -125,11 +125,11 @@ def test_kfac_never_raises(junk, capsys):
 # ---------------------------------------------------------------- line search
 
 
-def halving_search(kl_fn, loss_fn, params, step, kl_budget):
+def halving_search(kl_fn, loss_fn, params, step, kl_max):
     start = loss_fn(params)
     for k in range(21):
         candidate = params + 0.5**k * step
-        if kl_fn(candidate) <= kl_budget and loss_fn(candidate) < start:
+        if kl_fn(candidate) <= kl_max and loss_fn(candidate) < start:
             return 0.5**k
     return 0.0
 
@@ -139,8 +139,8 @@ def test_cases_cover_the_four_situations():
     assert fractions[0] == 1.0
     assert 0 < fractions[1] < 1 and 0 < fractions[2] < 1
     assert fractions[3] == 0.0
-    kl_fn, loss_fn, params, step, budget = ch08._cases()[2]
-    assert kl_fn(params + fractions[2] * step) < budget and kl_fn(params + 2 * fractions[2] * step) < budget
+    kl_fn, loss_fn, params, step, kl_max = ch08._cases()[2]
+    assert kl_fn(params + fractions[2] * step) < kl_max and kl_fn(params + 2 * fractions[2] * step) < kl_max
 
 
 def test_backtracking_accepts_the_loop_reference(capsys):
@@ -149,28 +149,28 @@ def test_backtracking_accepts_the_loop_reference(capsys):
     assert capsys.readouterr().out.count("Correct.") == 2
 
 
-def ignores_loss(kl_fn, loss_fn, params, step, kl_budget):
+def ignores_loss(kl_fn, loss_fn, params, step, kl_max):
     for k in range(21):
-        if kl_fn(params + 0.5**k * step) <= kl_budget:
+        if kl_fn(params + 0.5**k * step) <= kl_max:
             return 0.5**k
     return 0.0
 
 
-def starts_at_half(kl_fn, loss_fn, params, step, kl_budget):
+def starts_at_half(kl_fn, loss_fn, params, step, kl_max):
     start = loss_fn(params)
     for k in range(1, 22):
         candidate = params + 0.5**k * step
-        if kl_fn(candidate) <= kl_budget and loss_fn(candidate) < start:
+        if kl_fn(candidate) <= kl_max and loss_fn(candidate) < start:
             return 0.5**k
     return 0.0
 
 
-def never_gives_up(kl_fn, loss_fn, params, step, kl_budget):
-    fraction = halving_search(kl_fn, loss_fn, params, step, kl_budget)
+def never_gives_up(kl_fn, loss_fn, params, step, kl_max):
+    fraction = halving_search(kl_fn, loss_fn, params, step, kl_max)
     return fraction if fraction > 0 else 0.5**20
 
 
-def ignores_kl(kl_fn, loss_fn, params, step, kl_budget):
+def ignores_kl(kl_fn, loss_fn, params, step, kl_max):
     start = loss_fn(params)
     for k in range(21):
         if loss_fn(params + 0.5**k * step) < start:
@@ -178,11 +178,11 @@ def ignores_kl(kl_fn, loss_fn, params, step, kl_budget):
     return 0.0
 
 
-def moves_in_place(kl_fn, loss_fn, params, step, kl_budget):
+def moves_in_place(kl_fn, loss_fn, params, step, kl_max):
     params += 0.0
     step *= 1.0
     step[0] += 1e-3
-    return halving_search(kl_fn, loss_fn, params, step, kl_budget)
+    return halving_search(kl_fn, loss_fn, params, step, kl_max)
 
 
 @pytest.mark.parametrize(
@@ -191,8 +191,8 @@ def moves_in_place(kl_fn, loss_fn, params, step, kl_budget):
         (ignores_loss, "increases the loss"),
         (starts_at_half, "try the full step"),
         (never_gives_up, "give up and return 0.0"),
-        (ignores_kl, "true KL above the budget"),
-        (lambda *args: 1.0, "true KL above the budget"),
+        (ignores_kl, "true KL above the limit"),
+        (lambda *args: 1.0, "true KL above the limit"),
         (lambda *args: 0.25, "accepted fraction is"),
         (moves_in_place, "in place"),
         (lambda *args: None, "returned None"),

@@ -106,7 +106,7 @@ def check_kfac_factors(factors_fn) -> Verdict:
     )
 
 
-def _quadratic_case(seed: int, size: int, spread: float, budget: float, loss_curvature: float):
+def _quadratic_case(seed: int, size: int, spread: float, kl_max: float, loss_curvature: float):
     """A KL that is quadratic plus a quartic bump, and a loss that first falls then rises along the step."""
     rng = np.random.default_rng(seed)
     params = rng.normal(size=size)
@@ -123,11 +123,11 @@ def _quadratic_case(seed: int, size: int, spread: float, budget: float, loss_cur
         t = (np.asarray(candidate, dtype=float) - params) @ step / (step @ step)
         return 1.0 - t + loss_curvature * t**2
 
-    return kl_fn, loss_fn, params, step, budget
+    return kl_fn, loss_fn, params, step, kl_max
 
 
 def _cases():
-    """(kl_fn, loss_fn, params, step, kl_budget): full step fine, KL-bound, loss-bound, and hopeless."""
+    """(kl_fn, loss_fn, params, step, kl_max): full step fine, KL-bound, loss-bound, and hopeless."""
     return [
         _quadratic_case(0, 3, 10.0, 30.0, 0.2),
         _quadratic_case(1, 4, 100.0, 0.01, 0.2),
@@ -138,10 +138,13 @@ def _cases():
 
 @forgiving
 def check_backtracking(backtrack_fn) -> Verdict:
-    r"""Check ``backtrack_fn(kl_fn, loss_fn, params, step, kl_budget) -> fraction``.
+    r"""Check ``backtrack_fn(kl_fn, loss_fn, params, step, kl_max) -> fraction``.
+
+    ``kl_max`` is the hard limit :math:`\epsilon_{\max}` on the true KL (the ``kl_budget``
+    argument of :func:`natgrad.linesearch.kl_line_search`).
 
     The answer must be the first of :math:`1, \tfrac12, \tfrac14, \dots, 2^{-20}` at which the
-    true KL is within the budget and the loss is below the loss at ``params``, or 0.0 if none
+    true KL is within ``kl_max`` and the loss is below the loss at ``params``, or 0.0 if none
     is; the reference is :func:`natgrad.linesearch.kl_line_search`. Four seeded cases: the full
     step is fine, the KL forces backtracking, the loss forces it, and nothing is accepted.
     Prints and returns a verdict; never raises. Chapter 8.
@@ -149,9 +152,9 @@ def check_backtracking(backtrack_fn) -> Verdict:
     if not callable(backtrack_fn):
         return verdict(False, "", f"Pass your function itself (a callable), not {type(backtrack_fn).__name__}.")
     names = ("the full step is acceptable", "the KL is too large at the full step", "the loss rises at the full step", "no fraction is acceptable")
-    for (kl_fn, loss_fn, params, step, budget), name in zip(_cases(), names):
+    for (kl_fn, loss_fn, params, step, kl_max), name in zip(_cases(), names):
         inputs = (params.copy(), step.copy())
-        answer = backtrack_fn(kl_fn, loss_fn, inputs[0], inputs[1], budget)
+        answer = backtrack_fn(kl_fn, loss_fn, inputs[0], inputs[1], kl_max)
         if not (np.array_equal(inputs[0], params) and np.array_equal(inputs[1], step)):
             return verdict(False, "", "Your function changed params or step in place. Build each candidate as a new array.")
         if answer is None:
@@ -160,17 +163,17 @@ def check_backtracking(backtrack_fn) -> Verdict:
         if answer.size != 1:
             return verdict(False, "", f"Return the step fraction, a single number, not an array of shape {answer.shape}.")
         fraction = float(answer.reshape(-1)[0])
-        expected = kl_line_search(kl_fn, loss_fn, params, step, budget, max_backtracks=_MAX_BACKTRACKS)
+        expected = kl_line_search(kl_fn, loss_fn, params, step, kl_max, max_backtracks=_MAX_BACKTRACKS)
         if np.isclose(fraction, expected.step_fraction, rtol=1e-12, atol=0.0):
             continue
         if not expected.success:
             return verdict(False, "", f"When {name}, the search must give up and return 0.0 (no step), got {fraction:g}.")
-        without_loss = kl_line_search(kl_fn, loss_fn, params, step, budget, max_backtracks=_MAX_BACKTRACKS, require_improvement=False)
+        without_loss = kl_line_search(kl_fn, loss_fn, params, step, kl_max, max_backtracks=_MAX_BACKTRACKS, require_improvement=False)
         if name == "the loss rises at the full step" and np.isclose(fraction, without_loss.step_fraction):
             return verdict(False, "", "Your search accepted a step that increases the loss. Also require loss_fn(candidate) < loss_fn(params).")
-        if fraction > 0 and float(kl_fn(params + fraction * step)) > budget:
-            return verdict(False, "", f"When {name}, your fraction {fraction:g} has a true KL above the budget. Keep halving until kl_fn(candidate) <= kl_budget.")
+        if fraction > 0 and float(kl_fn(params + fraction * step)) > kl_max:
+            return verdict(False, "", f"When {name}, your fraction {fraction:g} has a true KL above the limit. Keep halving until kl_fn(candidate) <= kl_max.")
         if np.isclose(fraction, 0.5 * expected.step_fraction):
             return verdict(False, "", f"When {name}, you shrank once too often: try the full step (fraction 1) first, and stop at the first acceptable fraction.")
         return verdict(False, "", f"When {name}, the accepted fraction is {expected.step_fraction:g}, got {fraction:g}. Try 1, 1/2, 1/4, ... in turn.")
-    return verdict(True, "Your search tries the full step first, halves it until the true KL is within budget and the loss falls, and gives up honestly.", "")
+    return verdict(True, "Your search tries the full step first, halves it until the true KL is within the limit and the loss falls, and gives up honestly.", "")
