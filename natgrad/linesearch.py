@@ -23,7 +23,7 @@ class LineSearchResult:
     """What :func:`kl_line_search` found.
 
     ``params`` are the accepted parameters (``params`` unchanged if the search failed),
-    ``step_fraction`` the accepted :math:`\\alpha` (0 on failure), ``n_backtracks`` the number
+    ``step_fraction`` the accepted fraction :math:`\\beta` of the step (0 on failure), ``n_backtracks`` the number
     of times the step was shrunk, ``success`` whether a step was accepted, and ``kl`` and
     ``loss`` the true KL from the starting model and the loss at the returned ``params``.
     ``trials`` is the search's log: one ``(fraction, kl, loss)`` triple per candidate tried,
