@@ -57,3 +57,25 @@ def test_real_targets_of_several_outputs_have_no_vector_form_in_the_message():
     message = "y: expected real targets of shape (N, K) = (2, 2), got shape (2, 3)"
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         get("gaussian").check_targets(np.ones((2, 3)), 2, 2)
+
+
+def test_monte_carlo_factors_draw_one_sample_per_row_by_default():
+    Z = np.array([[0.3, -0.2, 1.0], [0.0, 0.5, -1.0]])
+    default = get("categorical").output_factors(Z, "monte_carlo", rng=np.random.default_rng(3))
+    one = get("categorical").output_factors(Z, "monte_carlo", n_samples=1, rng=np.random.default_rng(3))
+    assert default.shape == (2, 1, 3)
+    np.testing.assert_array_equal(default, one)
+
+
+def test_categorical_check_targets_names_the_targets_it_was_given():
+    with pytest.raises(ValueError, match="^labels"):
+        get("categorical").check_targets(np.array([0, 5]), 2, 3, "labels")
+
+
+def test_model_check_targets_names_the_targets_it_was_given():
+    import natgrad as ng
+    from natgrad.models import check_targets
+
+    model = ng.softmax_regression(2, 3)
+    with pytest.raises(ValueError, match="^labels"):
+        check_targets(model, np.array([0, 5]), 2, "labels")
